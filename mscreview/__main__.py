@@ -1,0 +1,5 @@
+"""Allow ``python -m mscreview``."""
+
+from mscreview.cli import main
+
+main()

@@ -1,0 +1,71 @@
+"""Command line: parse arguments, call the pipeline, choose the exit code.
+
+Exit codes: 0 success, 1 invalid input or failed job, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from mscreview import __version__
+from mscreview.errors import MscreviewError
+
+
+def _fail(err: MscreviewError) -> None:
+    click.echo(f"error: {err}", err=True)
+    sys.exit(err.exit_code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mscreview")
+def cli() -> None:
+    """mscreview: the living review of MSC therapy for liver cirrhosis.
+
+    Validate the data package, pool analyses and build the report.
+    """
+
+
+@cli.command()
+@click.argument("input_csv", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--measure",
+    required=True,
+    type=click.Choice(["MD", "SMD", "SMD_EXACT", "RR", "OR", "RD", "PETO", "GIV"], case_sensitive=False),
+    help="Effect measure. GIV pools given estimates with their SE.",
+)
+@click.option("--model", type=click.Choice(["fixed", "random"]), default="random", show_default=True)
+@click.option(
+    "--tau2", "tau2_method", type=click.Choice(["DL", "REML", "PM"]), default="DL", show_default=True,
+    help="Between-study variance estimator (random model).",
+)
+@click.option("--hksj", is_flag=True, help="Hartung-Knapp-Sidik-Jonkman CI (random model).")
+@click.option("--by", "by", default=None, help="Column whose values define subgroups.")
+@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True)
+def pool(
+    input_csv: Path, measure: str, model: str, tau2_method: str, hksj: bool, by: str | None, fmt: str
+) -> None:
+    """Pool one analysis from a CSV file.
+
+    Continuous: study,n1,mean1,sd1,n2,mean2,sd2 (1 = experimental, 2 = control).
+    Dichotomous: study,events1,n1,events2,n2. Generic (GIV): study,estimate,se.
+
+    Example: mscreview pool meld.csv --measure MD --model random --format json
+    """
+    from mscreview.pipeline.pool import format_pool_json, format_pool_table, run_pool
+
+    try:
+        result = run_pool(
+            input_csv, measure=measure.upper(), model=model, tau2_method=tau2_method, hksj=hksj, by=by
+        )
+    except MscreviewError as err:
+        _fail(err)
+        return
+    click.echo(format_pool_json(result) if fmt == "json" else format_pool_table(result))
+
+
+def main() -> None:
+    """Entry point of the ``mscreview`` console script."""
+    cli()
