@@ -66,6 +66,41 @@ def pool(
     click.echo(format_pool_json(result) if fmt == "json" else format_pool_table(result))
 
 
+PACKAGE_OPTION = click.option(
+    "--package",
+    "package",
+    type=click.Path(path_type=Path),
+    default=Path("datapackage.json"),
+    show_default=True,
+    help="The data package descriptor (or its folder).",
+)
+
+
+@cli.command()
+@PACKAGE_OPTION
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True,
+    help="text for people, json for tools, github for pull-request annotations.",
+)
+def validate(package: Path, fmt: str) -> None:
+    """Validate the data package: structure (frictionless) and meaning (units, ranges, arms).
+
+    Every problem is listed with its file, line and field. Exit 0 when valid, 1 when invalid,
+    2 on usage errors. Nothing is written.
+
+    Example: mscreview validate --format github
+    """
+    from mscreview.pipeline.checks import render_report, run_validate
+
+    try:
+        report = run_validate(package)
+    except MscreviewError as err:
+        _fail(err)
+        return
+    click.echo(render_report(report, fmt))
+    sys.exit(0 if report.valid else 1)
+
+
 def main() -> None:
     """Entry point of the ``mscreview`` console script."""
     cli()

@@ -1,0 +1,21 @@
+"""The ``validate`` verb: validate a package and render the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mscreview.validate import Report, format_github, format_json, format_text, validate_package
+
+__all__ = ["run_validate", "render_report"]
+
+_FORMATS = {"text": format_text, "json": format_json, "github": format_github}
+
+
+def run_validate(package: Path | str) -> Report:
+    """Validate ``package``; see :func:`mscreview.validate.validate_package`."""
+    return validate_package(package)
+
+
+def render_report(report: Report, fmt: str) -> str:
+    """Render ``report`` as text, json or github annotations."""
+    return _FORMATS[fmt](report)

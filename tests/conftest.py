@@ -1,0 +1,25 @@
+"""Shared fixtures: the repository root and a synthetic package copied to a temporary folder."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def make_package(dest: Path, data: Path = FIXTURES / "valid" / "data") -> Path:
+    """Copy the real descriptor and schemas plus the given data folder into ``dest``."""
+    shutil.copy(ROOT / "datapackage.json", dest / "datapackage.json")
+    shutil.copytree(ROOT / "schemas", dest / "schemas")
+    shutil.copytree(data, dest / "data")
+    return dest / "datapackage.json"
+
+
+@pytest.fixture
+def synthetic_package(tmp_path: Path) -> Path:
+    """A small valid package of synthetic (not evidence) data, in a temporary folder."""
+    return make_package(tmp_path)

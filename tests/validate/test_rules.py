@@ -1,0 +1,178 @@
+"""Each validation rule rejects the fixture named after its defect, on the right line and field."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from mscreview.cli import cli
+from mscreview.validate import validate_package
+from tests.conftest import FIXTURES, ROOT
+
+DEFECTS = FIXTURES / "defects"
+
+# fixture name -> (code, physical line, field[, resource reported in]) that must be reported
+EXPECTED = {
+    "continuous_outcomes--sd-not-positive": ("sd-not-positive", 2, "dispersion"),
+    "continuous_outcomes--unit-not-allowed": ("unit-not-allowed", 2, "unit"),
+    "continuous_outcomes--out-of-range": ("out-of-range", 2, "central"),
+    "continuous_outcomes--n-exceeds-arm": ("n-exceeds-arm", 2, "n"),
+    "continuous_outcomes--n-below-one": ("constraint-error", 2, "n"),
+    "continuous_outcomes--negative-timepoint": ("constraint-error", 2, "timepoint_weeks"),
+    "continuous_outcomes--missing-locator": ("constraint-error", 2, "locator"),
+    "continuous_outcomes--unknown-source": ("foreign-key", 2, "source_id"),
+    "continuous_outcomes--dispersion-bounds-reversed": ("dispersion-bounds-reversed", 2, "dispersion_low"),
+    "continuous_outcomes--missing-quote": ("extracted-field-missing", 2, "quote"),
+    "continuous_outcomes--value-with-missing-status": ("value-with-missing-status", 2, "central"),
+    "continuous_outcomes--bad-study-id": ("constraint-error", 2, "study_id"),
+    "continuous_outcomes--unknown-unit": ("constraint-error", 2, "unit"),
+    "continuous_outcomes--non-numeric-mean": ("type-error", 2, "central"),
+    "continuous_outcomes--not-sorted": ("not-sorted", 3, "study_id"),
+    "continuous_outcomes--ragged-row": ("ragged-row", 2, ""),
+    "continuous_outcomes--duplicate-label": ("duplicate-label", 1, "arm_id"),
+    "continuous_outcomes--extra-label": ("extra-label", 1, "x"),
+    "continuous_outcomes--empty-file": ("empty-file", 1, ""),
+    "continuous_outcomes--binary-content": ("binary-content", 3, ""),
+    "continuous_outcomes--encoding-error": ("encoding-error", 2, ""),
+    "continuous_outcomes--line-ending": ("line-ending", 1, ""),
+    "arms--n-analysed-exceeds-randomised": ("n-analysed-exceeds-randomised", 3, "n_analysed"),
+    # reported where the outcome data are, since that is what needs the arm
+    "arms--no-control-arm": ("no-control-arm", 2, "study_id", "continuous_outcomes"),
+    "dichotomous_outcomes--events-exceed-n": ("events-exceed-n", 2, "events"),
+    "studies--exclusion-reason-missing": ("exclusion-reason-missing", 2, "exclusion_reason"),
+    "studies--bad-boolean": ("type-error", 2, "included"),
+}
+VALID_VARIANTS = sorted(p.stem for p in DEFECTS.glob("*--valid-*.csv"))
+
+
+def _with_defect(tmp_path: Path, stem: str) -> Path:
+    from tests.conftest import make_package
+
+    pkg = make_package(tmp_path)
+    resource = stem.split("--")[0]
+    shutil.copy(DEFECTS / f"{stem}.csv", tmp_path / "data" / f"{resource}.csv")
+    return pkg
+
+
+def test_every_defect_fixture_has_an_expectation() -> None:
+    stems = {p.stem for p in DEFECTS.glob("*.csv")} - set(VALID_VARIANTS)
+    assert stems == set(EXPECTED)
+
+
+def test_synthetic_package_is_valid(synthetic_package: Path) -> None:
+    report = validate_package(synthetic_package)
+    assert report.problems == []
+
+
+@pytest.mark.parametrize("stem", sorted(EXPECTED))
+def test_defect_is_reported_at_its_cell(tmp_path: Path, stem: str) -> None:
+    code, line, field, *where = EXPECTED[stem]
+    resource = where[0] if where else stem.split("--")[0]
+    report = validate_package(_with_defect(tmp_path, stem))
+    found = [(p.code, p.line, p.field) for p in report.problems
+             if p.file.endswith(f"data/{resource}.csv")]
+    assert (code, line, field) in found, report.problems
+
+
+@pytest.mark.parametrize("stem", VALID_VARIANTS)
+def test_valid_variants_pass(tmp_path: Path, stem: str) -> None:
+    assert validate_package(_with_defect(tmp_path, stem)).problems == []
+
+
+def test_shipped_package_is_valid() -> None:
+    report = validate_package(ROOT / "datapackage.json")
+    assert report.problems == []
+    assert report.checked["published_results"] > 0
+
+
+def test_shipped_package_passes_frictionless_cli() -> None:
+    from frictionless import validate
+
+    assert validate(str(ROOT / "datapackage.json")).valid
+
+
+def test_version_must_be_semver(synthetic_package: Path) -> None:
+    desc = json.loads(synthetic_package.read_text())
+    desc["version"] = "1.0"
+    synthetic_package.write_text(json.dumps(desc))
+    codes = [p.code for p in validate_package(synthetic_package).problems]
+    assert codes == ["version-not-semver"]
+
+
+def test_missing_resource_file(synthetic_package: Path) -> None:
+    (synthetic_package.parent / "data" / "arms.csv").unlink()
+    problems = validate_package(synthetic_package).problems
+    assert ("file-missing", "arms.csv") in [(p.code, Path(p.file).name) for p in problems]
+    # resources pointing at arms are still checked, without that foreign key
+    assert "foreign-key-skipped" in {p.code for p in problems}
+
+
+def test_broken_descriptor_json(synthetic_package: Path) -> None:
+    synthetic_package.write_text('{"name": "x",\n "resources": [\n')
+    problems = validate_package(synthetic_package).problems
+    assert [(p.code, p.line) for p in problems] == [("invalid-json", 3)]
+
+
+def test_all_problems_reported_not_just_the_first(tmp_path: Path) -> None:
+    pkg = _with_defect(tmp_path, "continuous_outcomes--sd-not-positive")
+    shutil.copy(DEFECTS / "arms--n-analysed-exceeds-randomised.csv", tmp_path / "data" / "arms.csv")
+    codes = {p.code for p in validate_package(pkg).problems}
+    assert {"sd-not-positive", "n-analysed-exceeds-randomised"} <= codes
+
+
+def _tree_hash(folder: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(folder.rglob("*")):
+        h.update(str(p.relative_to(folder)).encode())
+        if p.is_file():
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+@pytest.mark.parametrize("stem", ["continuous_outcomes--binary-content",
+                                  "continuous_outcomes--encoding-error",
+                                  "continuous_outcomes--ragged-row",
+                                  "continuous_outcomes--empty-file",
+                                  "continuous_outcomes--duplicate-label",
+                                  "continuous_outcomes--extra-label",
+                                  "continuous_outcomes--sd-not-positive"])
+@pytest.mark.parametrize("fmt", ["text", "json", "github"])
+def test_cli_bad_input_exit_1_no_traceback_no_writes(tmp_path: Path, stem: str, fmt: str) -> None:
+    pkg = _with_defect(tmp_path, stem)
+    before = _tree_hash(tmp_path)
+    result = CliRunner().invoke(cli, ["validate", "--package", str(pkg), "--format", fmt])
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    assert _tree_hash(tmp_path) == before
+    if fmt == "json":
+        items = json.loads(result.output)
+        assert items and set(items[0]) == {"file", "line", "field", "code", "message"}
+    if fmt == "github":
+        assert result.output.startswith("::error file=")
+        assert "line=" in result.output
+
+
+def test_cli_valid_exit_0(synthetic_package: Path) -> None:
+    result = CliRunner().invoke(cli, ["validate", "--package", str(synthetic_package)])
+    assert result.exit_code == 0
+    assert result.output.startswith("valid:")
+
+
+def test_cli_usage_errors_exit_2(tmp_path: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(cli, ["validate", "--package", str(tmp_path / "nope")]).exit_code == 2
+    assert runner.invoke(cli, ["validate", "--format", "xml"]).exit_code == 2
+
+
+def test_github_annotation_escapes_separators(tmp_path: Path) -> None:
+    from mscreview.validate.problems import Report, format_github
+
+    report = Report()
+    report.add("data/a,b.csv", 4, "f", "code", "50% bad\nline")
+    assert format_github(report) == "::error file=data/a%2Cb.csv,line=4,title=code%3A f::50%25 bad%0Aline"
