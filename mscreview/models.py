@@ -8,9 +8,9 @@ how fields of one row must agree. No I/O here: rows come in as dicts of strings.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, ConfigDict
 
 __all__ = [
     "MISSING_CODES",
@@ -23,6 +23,7 @@ __all__ = [
     "AdverseEvent",
     "Study",
     "RowProblem",
+    "clean_row",
 ]
 
 #: Missing-value codes of every schema: empty, not reported, not applicable, not yet extracted.
@@ -79,36 +80,15 @@ PLAUSIBLE_RANGES: dict[tuple[str, str], tuple[float, float]] = {
 RowProblem = tuple[str, str, str]  # (field, code, message)
 
 
-def _blank_to_none(v: Any) -> Any:
-    """Missing-value codes become None; unparsable cells are left to the structural checks."""
-    if isinstance(v, str):
-        v = v.strip()
-        if v in MISSING_CODES:
-            return None
-    return v
+def clean_row(row: dict[str, str]) -> dict[str, str | None]:
+    """Missing-value codes become None, so pydantic's own (fast) lax parsing does the rest."""
+    return {k: (None if v in MISSING_CODES else v) for k, v in row.items()}
 
 
-def _lenient(kind: type) -> Any:
-    def parse(v: Any) -> Any:
-        v = _blank_to_none(v)
-        if v is None:
-            return None
-        try:
-            if kind is bool:
-                return {"true": True, "false": False}.get(str(v).lower())
-            if kind is int:
-                return int(v)
-            return float(v)
-        except (TypeError, ValueError):  # reported by frictionless as a type error already
-            return None
-
-    return BeforeValidator(parse)
-
-
-Num = Annotated[float | None, _lenient(float)]
-Int = Annotated[int | None, _lenient(int)]
-Bool = Annotated[bool | None, _lenient(bool)]
-Str = Annotated[str | None, BeforeValidator(_blank_to_none)]
+Num = float | None
+Int = int | None
+Bool = bool | None
+Str = str | None
 
 
 class _Row(BaseModel):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from mscreview import models
 from mscreview.validate.problems import Report
@@ -31,7 +31,15 @@ ALL_EXPERIMENTAL = "experimental"
 def _parse(table: RawTable, model: type[BaseModel], skip: set[int]) -> list[tuple[int, Any]]:
     """Rows as models; lines in ``skip`` (already structurally wrong) are left out."""
     validate = model.model_validate
-    return [(line, validate(row)) for line, row in table.dicts() if line not in skip]
+    out = []
+    for line, row in table.dicts():
+        if line in skip:
+            continue
+        try:
+            out.append((line, validate(models.clean_row(row))))
+        except ValidationError:  # a type error frictionless has reported on this line
+            continue
+    return out
 
 
 def _sort_key(table: RawTable) -> Any:
