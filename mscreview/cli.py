@@ -101,6 +101,43 @@ def validate(package: Path, fmt: str) -> None:
     sys.exit(0 if report.valid else 1)
 
 
+def _print_problems(problems: list, fmt: str = "text") -> None:
+    from mscreview.pipeline.checks import render_problems
+
+    click.echo(render_problems(problems, fmt), err=True)
+
+
+@cli.command("add-trial")
+@click.argument("trial_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@PACKAGE_OPTION
+@click.option("--template", "show_template", is_flag=True, help="Print a commented trial file.")
+def add_trial_cmd(trial_file: Path | None, package: Path, show_template: bool) -> None:
+    """Add one trial (YAML, JSON or TOML) to every resource, or nothing.
+
+    The trial and the package it makes are validated first; if anything is wrong nothing is
+    written and every problem is listed. Re-adding an existing study id is refused.
+
+    Example: mscreview add-trial --template > smith2024.yaml; mscreview add-trial smith2024.yaml
+    """
+    from mscreview.pipeline.add_trial import TrialRejected, add_trial, template
+
+    if show_template:
+        click.echo(template(), nl=False)
+        return
+    if trial_file is None:
+        raise click.UsageError("give a TRIAL_FILE, or --template to print one")
+    try:
+        added = add_trial(trial_file, package)
+    except TrialRejected as err:
+        _print_problems(err.problems)
+        _fail(err)
+        return
+    except MscreviewError as err:
+        _fail(err)
+        return
+    click.echo("added: " + ", ".join(f"{n} {name}" for name, n in added.items()))
+
+
 def main() -> None:
     """Entry point of the ``mscreview`` console script."""
     cli()

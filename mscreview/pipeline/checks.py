@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mscreview.validate import Report, format_github, format_json, format_text, validate_package
+from mscreview.validate import Problem, Report, format_github, format_json, format_text, validate_package
 
-__all__ = ["run_validate", "render_report"]
+__all__ = ["run_validate", "render_report", "render_problems"]
 
 _FORMATS = {"text": format_text, "json": format_json, "github": format_github}
 
@@ -19,3 +19,8 @@ def run_validate(package: Path | str) -> Report:
 def render_report(report: Report, fmt: str) -> str:
     """Render ``report`` as text, json or github annotations."""
     return _FORMATS[fmt](report)
+
+
+def render_problems(problems: list[Problem], fmt: str = "text") -> str:
+    """Render a bare list of problems (e.g. those of a rejected trial file)."""
+    return render_report(Report(problems=list(problems)), fmt).rsplit("\n", 1)[0]

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from mscreview import models
+from mscreview.tables import primary_key_sorter
 from mscreview.validate.problems import Report
 from mscreview.validate.reading import PackageFiles, RawTable
 
@@ -42,27 +43,8 @@ def _parse(table: RawTable, model: type[BaseModel], skip: set[int]) -> list[tupl
     return out
 
 
-def _sort_key(table: RawTable) -> Any:
-    types = {f["name"]: f.get("type") for f in table.schema.get("fields", [])}
-    key = [k for k in table.schema.get("primaryKey", []) if k in table.header]
-    idx = [(table.header.index(k), types.get(k) in ("number", "integer")) for k in key]
-
-    def cell(rec: list[str], i: int, numeric: bool) -> tuple[int, Any]:
-        v = rec[i] if i < len(rec) else ""
-        if v in models.MISSING_CODES:
-            return (0, "")
-        if numeric:
-            try:
-                return (1, float(v))
-            except ValueError:
-                return (2, v)
-        return (2, v)
-
-    return key, lambda rec: tuple(cell(rec, i, num) for i, num in idx)
-
-
 def _check_sorted(table: RawTable, report: Report) -> None:
-    key, fn = _sort_key(table)
+    key, fn = primary_key_sorter(table.schema, table.header)
     if not key:
         return
     prev = None
