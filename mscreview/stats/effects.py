@@ -82,7 +82,8 @@ def hedges_j(m: ArrayLike) -> FloatArray:
     Hedges & Olkin (1985), eq. 5.10; used by metafor ``escalc("SMD")``. ``m`` = N - 2, shape (k,).
     """
     m_ = as_float(m)
-    return np.exp(gammaln(m_ / 2.0) - 0.5 * np.log(m_ / 2.0) - gammaln((m_ - 1.0) / 2.0))
+    out: FloatArray = np.exp(gammaln(m_ / 2.0) - 0.5 * np.log(m_ / 2.0) - gammaln((m_ - 1.0) / 2.0))
+    return out
 
 
 def smd_exact(
@@ -115,7 +116,7 @@ def log_risk_ratio(
 def log_odds_ratio(
     a: ArrayLike, n1: ArrayLike, c: ArrayLike, n2: ArrayLike
 ) -> tuple[FloatArray, FloatArray]:
-    """Log odds ratio ``ln(a d/(b c))``, ``v = 1/a + 1/b + 1/c + 1/d`` (Woolf; Deeks & Higgins 2010)."""
+    """Log odds ratio ``ln(a d/(b c))``, ``v = 1/a + 1/b + 1/c + 1/d`` (Woolf; Deeks & Higgins)."""
     a_, c_ = as_float(a), as_float(c)
     b_, d_ = as_float(n1) - a_, as_float(n2) - c_
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -288,7 +289,8 @@ def dichotomous_effects(
             inc = np.where(corrected, ZERO_CELL_INCREMENT, 0.0)
             a, c, m1, m2 = a + inc, c + inc, m1 + 2 * inc, m2 + 2 * inc
             if corrected.any():
-                names_c = ", ".join(n for n, f in zip(np.array(names)[keep], corrected) if f)
+                kept = [n for n, kp in zip(names, keep, strict=True) if kp]
+                names_c = ", ".join(n for n, f in zip(kept, corrected, strict=True) if f)
                 notes.append(f"0.5 added to every cell of studies with a zero cell: {names_c}")
         yi, vi = _DICHOTOMOUS_KERNELS[measure](a, m1, c, m2)
     return EffectSet(

@@ -176,9 +176,11 @@ def q_profile(
             limits.append(0.0)
             continue
         hi = max(1.0, float(np.var(yi)) * 10.0)
-        root, _, _ = _bisect_decreasing(
-            lambda t, tg=target: _generalised_q(yi, vi, t) - tg, 0.0, hi, tol, max_iter
-        )
+
+        def excess(t: float, tg: float = target) -> float:
+            return _generalised_q(yi, vi, t) - tg
+
+        root, _, _ = _bisect_decreasing(excess, 0.0, hi, tol, max_iter)
         limits.append(root)
     return limits[0], limits[1]
 
@@ -260,7 +262,10 @@ def finish(
     """
     k = effects.k
     crit = norm_crit() if test_df is None else t_crit(test_df)
-    z = theta / se
+    if se > 0:
+        z = theta / se
+    else:  # HKSJ with identical effects: zero-width interval
+        z = math.copysign(math.inf, theta) if theta != 0 else _NAN
     p = float(norm_p(z)) if test_df is None else float(t_p(z, test_df))
     df = k - 1
     if k < 2:

@@ -86,14 +86,14 @@ class EffectSet:
     excluded: tuple[Excluded, ...] = ()
     notes: tuple[str, ...] = ()
     counts: FloatArray | None = None
-    corrected: np.ndarray | None = None  # type: ignore[type-arg]
+    corrected: np.ndarray | None = None
 
     @property
     def k(self) -> int:
         """Number of included studies."""
         return len(self.study)
 
-    def subset(self, index: np.ndarray) -> EffectSet:  # type: ignore[type-arg]
+    def subset(self, index: np.ndarray) -> EffectSet:
         """Return the studies selected by ``index`` (integer positions or a boolean mask)."""
         idx = np.arange(self.k)[index]
         return EffectSet(

@@ -1,0 +1,437 @@
+"""The ``mscreview pool`` verb: read one analysis from a CSV file, pool it, print JSON or a table.
+
+Reading and checking the CSV happens here (the csv module; no statistics); the numbers come from
+:mod:`mscreview.stats`. Every bad input raises :class:`~mscreview.errors.InputError` naming the
+file, the physical line (header = 1) and the column.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+from mscreview.errors import InputError, UsageError
+from mscreview.stats import (
+    EffectSet,
+    PoolResult,
+    StatsError,
+    SubgroupAnalysis,
+    analyse_subgroups,
+    continuous_effects,
+    dichotomous_effects,
+    generic_effects,
+    pool,
+    pool_mh,
+    pool_peto,
+)
+
+__all__ = ["PoolRun", "format_pool_json", "format_pool_table", "run_pool"]
+
+CONTINUOUS = ("MD", "SMD", "SMD_EXACT")
+DICHOTOMOUS = ("RR", "OR", "RD", "PETO")
+
+COLUMNS = {
+    "continuous": ("study", "n1", "mean1", "sd1", "n2", "mean2", "sd2"),
+    "dichotomous": ("study", "events1", "n1", "events2", "n2"),
+    "generic": ("study", "estimate", "se"),
+}
+#: Columns that must hold whole numbers >= 1 (n) or >= 0 (events), or be >= 0 (sd, se).
+COUNT_COLUMNS = frozenset({"n1", "n2"})
+EVENT_COLUMNS = frozenset({"events1", "events2"})
+NONNEGATIVE_COLUMNS = frozenset({"sd1", "sd2", "se"})
+
+MEASURE_NAMES = {
+    "MD": "Mean Difference",
+    "SMD": "Std. Mean Difference",
+    "SMD_EXACT": "Std. Mean Difference (exact g)",
+    "RR": "Risk Ratio",
+    "OR": "Odds Ratio",
+    "RD": "Risk Difference",
+    "PETO": "Peto Odds Ratio",
+    "GIV": "Estimate",
+}
+
+
+@dataclass(frozen=True)
+class PoolRun:
+    """What ``run_pool`` returns: the pooled result plus what the table needs to show."""
+
+    source: str
+    kind: str
+    result: PoolResult
+    rows: dict[str, dict[str, float]] = field(default_factory=dict)
+    subgroups: SubgroupAnalysis | None = None
+    by: str | None = None
+
+
+def _kind(measure: str) -> str:
+    if measure in CONTINUOUS:
+        return "continuous"
+    if measure in DICHOTOMOUS:
+        return "dichotomous"
+    if measure == "GIV":
+        return "generic"
+    raise UsageError(f"unknown measure {measure!r}")
+
+
+def _number(text: str, source: str, line: int, column: str) -> float:
+    """Parse one numeric cell; empty means missing (NaN), anything unparsable is an error."""
+    text = text.strip()
+    if text == "" or text.upper() in ("NA", "NAN"):
+        return math.nan
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(
+            f"{source}, line {line}, column {column!r}: {text!r} is not a number"
+        ) from None
+    if not math.isfinite(value):
+        raise InputError(f"{source}, line {line}, column {column!r}: {text!r} is not finite")
+    where = f"{source}, line {line}, column {column!r}"
+    if column in COUNT_COLUMNS | EVENT_COLUMNS and value != int(value):
+        raise InputError(f"{where}: {text} is not a whole number")
+    if column in COUNT_COLUMNS and value < 1:
+        raise InputError(f"{where}: n = {text} is below 1")
+    if column in EVENT_COLUMNS and value < 0:
+        raise InputError(f"{where}: events = {text} is negative")
+    if column in NONNEGATIVE_COLUMNS and value < 0:
+        raise InputError(f"{where}: {column} = {text} is negative")
+    return value
+
+
+def _read(
+    path: Path, kind: str, by: str | None
+) -> tuple[list[str], list[dict[str, float]], list[str]]:
+    """Read and check the CSV; returns study names, numeric rows and subgroup labels."""
+    source = str(path)
+    try:
+        handle = path.open(newline="", encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"{source}: file not found") from None
+    except OSError as err:
+        raise InputError(f"{source}: cannot read ({err.strerror})") from None
+    with handle:
+        reader = csv.reader(handle)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise InputError(f"{source}: empty file (no header row)") from None
+        except (csv.Error, UnicodeDecodeError) as err:
+            raise InputError(f"{source}, line 1: cannot parse ({err})") from None
+        header = [h.strip() for h in header]
+        needed = COLUMNS[kind] + ((by,) if by else ())
+        for col in needed:
+            if col not in header:
+                raise InputError(f"{source}, line 1, column {col!r}: missing column")
+        index = {col: header.index(col) for col in needed}
+        studies: list[str] = []
+        rows: list[dict[str, float]] = []
+        labels: list[str] = []
+        first_line: dict[str, int] = {}
+        try:
+            for cells in reader:
+                line = reader.line_num
+                if not any(c.strip() for c in cells):
+                    continue
+                if len(cells) < len(header):
+                    cells = cells + [""] * (len(header) - len(cells))
+                study = cells[index["study"]].strip()
+                if not study:
+                    raise InputError(f"{source}, line {line}, column 'study': empty study name")
+                if study in first_line:
+                    raise InputError(
+                        f"{source}, line {line}, column 'study': {study!r} already on line "
+                        f"{first_line[study]} (a study may enter a pool once)"
+                    )
+                first_line[study] = line
+                row = {
+                    col: _number(cells[index[col]], source, line, col)
+                    for col in COLUMNS[kind][1:]
+                }
+                if kind == "dichotomous":
+                    for arm in ("1", "2"):
+                        ev, n = row["events" + arm], row["n" + arm]
+                        if ev > n:
+                            raise InputError(
+                                f"{source}, line {line}, column 'events{arm}': "
+                                f"events ({ev:g}) exceed n{arm} ({n:g})"
+                            )
+                studies.append(study)
+                rows.append(row)
+                if by:
+                    labels.append(cells[index[by]].strip() or "(blank)")
+        except (csv.Error, UnicodeDecodeError) as err:
+            raise InputError(f"{source}, line {reader.line_num}: cannot parse ({err})") from None
+    if not rows:
+        raise InputError(f"{source}, line 2: no data rows")
+    return studies, rows, labels
+
+
+def _effects(
+    kind: str, measure: str, studies: list[str], rows: list[dict[str, float]]
+) -> EffectSet:
+    col = {c: [r[c] for r in rows] for c in COLUMNS[kind][1:]}
+    if kind == "continuous":
+        return continuous_effects(
+            col["n1"], col["mean1"], col["sd1"], col["n2"], col["mean2"], col["sd2"],
+            measure=measure, study=studies,
+        )
+    if kind == "dichotomous":
+        return dichotomous_effects(
+            col["events1"], col["n1"], col["events2"], col["n2"], measure=measure, study=studies
+        )
+    return generic_effects(col["estimate"], col["se"], study=studies, measure="GIV")
+
+
+def _pooler(kind: str, measure: str, model: str, tau2_method: str, hksj: bool
+            ) -> Callable[[EffectSet], PoolResult]:
+    if measure == "PETO":
+        if model != "fixed":
+            raise UsageError("PETO is a fixed-effect method: use --model fixed")
+        return pool_peto
+    if kind == "dichotomous":
+        return partial(pool_mh, model=model, tau2_method=tau2_method, hksj=hksj)
+    return partial(pool, model=model, tau2_method=tau2_method, hksj=hksj)
+
+
+def run_pool(
+    path: str | Path,
+    *,
+    measure: str,
+    model: str = "random",
+    tau2_method: str = "DL",
+    hksj: bool = False,
+    by: str | None = None,
+) -> PoolRun:
+    """Read ``path`` and pool it.
+
+    Continuous measures (MD, SMD, SMD_EXACT) need ``study,n1,mean1,sd1,n2,mean2,sd2``;
+    dichotomous (RR, OR, RD: Mantel-Haenszel; PETO) ``study,events1,n1,events2,n2``; GIV
+    ``study,estimate,se`` on the analysis scale. Extra columns are allowed; ``by`` names the
+    column defining subgroups. An empty cell is a missing value: the study is excluded with the
+    reason (never silently).
+
+    Raises
+    ------
+    InputError
+        Missing file or column, non-numeric cell, n < 1, negative SD/SE or events, events > n,
+        a study listed twice, no data rows.
+    UsageError
+        An impossible option combination (PETO with the random model).
+    """
+    measure = measure.upper()
+    kind = _kind(measure)
+    path = Path(path)
+    pool_fn = _pooler(kind, measure, model, tau2_method, hksj)
+    studies, rows, labels = _read(path, kind, by)
+    try:
+        effects = _effects(kind, measure, studies, rows)
+        if by:
+            label_of = dict(zip(studies, labels, strict=True))
+            analysis = analyse_subgroups(effects, [label_of[s] for s in effects.study], pool_fn)
+            result = analysis.overall
+        else:
+            analysis = None
+            result = pool_fn(effects)
+    except StatsError as err:
+        raise InputError(f"{path}: {err}") from None
+    return PoolRun(
+        source=str(path), kind=kind, result=result,
+        rows=dict(zip(studies, rows, strict=True)), subgroups=analysis, by=by,
+    )
+
+
+# -------------------------------------------------------------------------------------------
+# JSON
+# -------------------------------------------------------------------------------------------
+
+
+def _num(x: float | int | None) -> float | int | None:
+    if x is None:
+        return None
+    if isinstance(x, int):
+        return x
+    return float(x) if math.isfinite(x) else None
+
+
+def _result_dict(r: PoolResult) -> dict[str, object]:
+    return {
+        "k": r.k,
+        "measure": r.measure,
+        "model": r.model,
+        "tau2_method": r.tau2_method,
+        "estimate": _num(r.estimate),
+        "se": _num(r.se),
+        "ci_low": _num(r.ci_low),
+        "ci_high": _num(r.ci_high),
+        "z": _num(r.z),
+        "p": _num(r.p),
+        "q": _num(r.q),
+        "q_df": r.q_df,
+        "q_p": _num(r.q_p),
+        "i2": _num(r.i2),
+        "tau2": _num(r.tau2),
+        "pi_low": _num(r.pi_low),
+        "pi_high": _num(r.pi_high),
+        "studies": [
+            {"study": s.study, "yi": _num(s.yi), "vi": _num(s.vi), "weight": _num(s.weight)}
+            for s in r.studies
+        ],
+        "excluded": [{"study": e.study, "reason": e.reason} for e in r.excluded],
+        "notes": list(r.notes),
+    }
+
+
+def format_pool_json(run: PoolRun) -> str:
+    """JSON of the result; numbers unrounded, NaN (not applicable) as null."""
+    out = _result_dict(run.result)
+    if run.subgroups is not None:
+        sa = run.subgroups
+        out["subgroups"] = [
+            {"name": name, **_result_dict(res)}
+            for name, res in zip(sa.names, sa.subgroups, strict=True)
+        ]
+        out["subgroup_test"] = {
+            "q": _num(sa.test.q), "df": sa.test.df, "p": _num(sa.test.p), "i2": _num(sa.test.i2)
+        }
+    return json.dumps(out, indent=2, allow_nan=False)
+
+
+# -------------------------------------------------------------------------------------------
+# Table (RevMan 5 analysis layout)
+# -------------------------------------------------------------------------------------------
+
+
+def _p(p: float) -> str:
+    """RevMan-style P: two decimals, one significant digit below 0.01, '< 0.00001' at the floor."""
+    if not math.isfinite(p):
+        return "P = n/a"
+    if p < 0.00001:
+        return "P < 0.00001"
+    if p >= 0.01:
+        return f"P = {p:.2f}"
+    return f"P = {p:.1g}" if p >= 0.0001 else f"P = {p:.5f}"
+
+
+def _effect(est: float, lo: float, hi: float) -> str:
+    if not math.isfinite(est):
+        return "Not estimable"
+    return f"{est:.2f} [{lo:.2f}, {hi:.2f}]"
+
+
+def _g(x: float) -> str:
+    return "" if not math.isfinite(x) else f"{x:g}"
+
+
+def _method_label(r: PoolResult) -> str:
+    method = {"IV": "IV", "MH": "M-H", "PETO": "Peto"}[r.method]
+    model = "Fixed" if r.model == "fixed" else "Random"
+    return f"{method}, {model}, 95% CI"
+
+
+def _heterogeneity(r: PoolResult) -> str:
+    if r.k < 2:
+        return "Heterogeneity: Not applicable"
+    tau = f"Tau\u00b2 = {r.tau2:.2f}; " if r.model == "random" else ""
+    return (
+        f"Heterogeneity: {tau}Chi\u00b2 = {r.q:.2f}, df = {r.q_df} ({_p(r.q_p)}); "
+        f"I\u00b2 = {r.i2:.0f}%"
+    )
+
+
+def _overall_test(r: PoolResult) -> str:
+    if r.k == 0:
+        return "Test for overall effect: Not applicable"
+    if r.test_df is not None:
+        return f"Test for overall effect: T = {abs(r.z):.2f}, df = {r.test_df:g} ({_p(r.p)})"
+    return f"Test for overall effect: Z = {abs(r.z):.2f} ({_p(r.p)})"
+
+
+_ARM_COLS = {
+    "continuous": (("Mean", "mean"), ("SD", "sd"), ("Total", "n")),
+    "dichotomous": (("Events", "events"), ("Total", "n")),
+}
+
+
+def _block(
+    run: PoolRun, r: PoolResult, total_label: str, width: int, show_studies: bool = True
+) -> list[str]:
+    lines = []
+    arms = _ARM_COLS.get(run.kind)
+    for s in r.studies if show_studies else ():
+        row = run.rows.get(s.study, {})
+        if arms:
+            cells = [_g(row.get(key + arm, math.nan)) for arm in ("1", "2") for _, key in arms]
+        else:
+            cells = [_g(s.yi), _g(math.sqrt(s.vi))]
+        lines.append(
+            f"{s.study:<{width}}" + "".join(f"{c:>9}" for c in cells)
+            + f"{s.weight:>8.1f}%   {_effect(s.effect, s.ci_low, s.ci_high)}"
+        )
+    for e in r.excluded if show_studies else ():
+        lines.append(f"{e.study:<{width}}  Not estimable: {e.reason}")
+    if arms:
+        tot = {arm: sum(run.rows[s.study]["n" + arm] for s in r.studies) for arm in ("1", "2")}
+        cells = []
+        for arm in ("1", "2"):
+            cells += [""] * (len(arms) - 1) + [f"{tot[arm]:g}"]
+    else:
+        cells = ["", ""]
+    weight = f"{100.0:>8.1f}%" if r.k else f"{'':>9}"
+    lines.append(
+        f"{total_label:<{width}}" + "".join(f"{c:>9}" for c in cells)
+        + f"{weight}   {_effect(r.estimate, r.ci_low, r.ci_high)}"
+    )
+    if run.kind == "dichotomous":
+        ev = [f"{sum(run.rows[s.study]['events' + a] for s in r.studies):g}" for a in ("1", "2")]
+        lines.append(f"{'Total events':<{width}}{ev[0]:>9}{'':>9}{ev[1]:>9}")
+    lines.append(_heterogeneity(r))
+    lines.append(_overall_test(r))
+    if r.model == "random" and math.isfinite(r.pi_low):
+        lines.append(f"Prediction interval: [{r.pi_low:.2f}, {r.pi_high:.2f}]")
+    return lines
+
+
+def format_pool_table(run: PoolRun) -> str:
+    """Text table laid out like RevMan 5's analysis: arms, weight, effect [95% CI], totals."""
+    r = run.result
+    names = [s for s in run.rows] + ["Total (95% CI)", "Subtotal (95% CI)", "Study or Subgroup"]
+    width = max(len(n) for n in names) + 2
+    arms = _ARM_COLS.get(run.kind)
+    if arms:
+        group_w = 9 * len(arms)
+        head1 = f"{'':<{width}}{'Experimental':>{group_w}}{'Control':>{group_w}}"
+        head2 = f"{'Study or Subgroup':<{width}}" + "".join(
+            f"{h:>9}" for h in [lab for lab, _ in arms] * 2
+        )
+    else:
+        head1 = ""
+        head2 = f"{'Study or Subgroup':<{width}}{'Estimate':>9}{'SE':>9}"
+    head1 += f"{'':>9}   {MEASURE_NAMES[r.measure]}"
+    head2 += f"{'Weight':>9}   {_method_label(r)}"
+    lines = [f"{MEASURE_NAMES[r.measure]} ({_method_label(r)}): {run.source}", head1, head2]
+    if run.subgroups is None:
+        lines += _block(run, r, "Total (95% CI)", width)
+    else:
+        sa = run.subgroups
+        for i, (name, res) in enumerate(zip(sa.names, sa.subgroups, strict=True), 1):
+            lines.append(f"{i}. {run.by} = {name}")
+            lines += _block(run, res, "Subtotal (95% CI)", width)
+            lines.append("")
+        lines += _block(run, r, "Total (95% CI)", width, show_studies=False)
+        t = sa.test
+        if t.df >= 1:
+            lines.append(
+                f"Test for subgroup differences: Chi\u00b2 = {t.q:.2f}, df = {t.df} ({_p(t.p)}), "
+                f"I\u00b2 = {t.i2:.0f}%"
+            )
+        else:
+            lines.append("Test for subgroup differences: Not applicable")
+    for note in r.notes:
+        lines.append(f"Note: {note}")
+    return "\n".join(lines)
