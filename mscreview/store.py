@@ -1,0 +1,434 @@
+"""The DuckDB layer: one typed table per data-package resource, and the analysis views of ``sql/``.
+
+Why it exists: the CSVs are the record, but analyses need joins (arms with outcomes, studies with
+their covariates) and unit work that SQL states more plainly than Python. The database is a build
+product: it is rebuilt from the package each time, never edited.
+
+- Column types, NOT NULL and PRIMARY KEY are derived from the Table Schemas when the database is
+  built (there is no second, hand-written copy of the schema here).
+- Each CSV is loaded with DuckDB's ``read_csv`` (explicit columns and types, header row, the
+  schema's missing-value codes as NULL).
+- Every ``sql/*.sql`` file (one ``CREATE OR REPLACE VIEW`` each) is run in file-name order.
+- The file is written beside ``out_path`` under a temporary name and renamed on success, so a
+  failure never leaves a half-written database at ``out_path``.
+- Files use DuckDB storage version ``v1.0.0`` (:data:`STORAGE_VERSION`): DuckDB 2.x writes its new
+  storage format (version 69) by default, which no 1.x DuckDB can read; ``v1.0.0`` is read by
+  every DuckDB since 1.0, including the 2.x CLI.
+
+The caller (``pipeline``) validates the package first; errors here are still reported as
+:class:`~mscreview.errors.InputError` naming the resource.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from mscreview.errors import InputError
+
+__all__ = [
+    "SQL_DIR",
+    "STORAGE_VERSION",
+    "TYPE_MAP",
+    "build_database",
+    "connect_readonly",
+    "create_table_sql",
+    "declared_columns",
+    "export_parquet",
+    "run_query",
+    "sql_files",
+    "view_columns",
+]
+
+#: Folder of the view definitions, run in file-name order.
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+
+#: Storage version of the written file: readable by DuckDB >= 1.0 (the 2.x default, v2.0.0 /
+#: storage version 69, is not readable by any 1.x DuckDB). See duckdb.org, "Migrating to DuckDB
+#: 2.0" and "Storage Versions and Format".
+STORAGE_VERSION = "v1.0.0"
+
+#: Table Schema field type -> DuckDB column type.
+TYPE_MAP: dict[str, str] = {
+    "string": "VARCHAR",
+    "integer": "BIGINT",
+    "number": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+}
+
+#: Table Schema's default ``missingValues`` when a schema gives none.
+DEFAULT_MISSING_VALUES = [""]
+
+#: Helper table the views use for SDs derived from 95% CIs: ``t_{0.975, df}`` for df 1..100
+#: (Cochrane Handbook 6.5.2.2 uses t for n <= 100, z above). Computed at build time with the
+#: same function as :func:`mscreview.stats.conversions.sd_from_ci`.
+T_TABLE = "ref_t975"
+T_MAX_DF = 100
+
+#: Statement types :func:`run_query` accepts (DESCRIBE, SHOW, SUMMARIZE and VALUES parse as
+#: SELECT). EXPLAIN is accepted only when what it explains is itself a SELECT.
+_READ_ONLY_TYPES = frozenset({duckdb.StatementType.SELECT})
+
+_ALIAS = "mscreview_build"
+
+
+def _ident(name: str) -> str:
+    """Quote an SQL identifier (column names such as ``round`` or ``column`` are keywords)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    """Quote an SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+# --------------------------------------------------------------------------- the package
+
+
+def _descriptor(package_path: str | os.PathLike[str]) -> tuple[dict[str, Any], Path]:
+    """Read ``datapackage.json`` (a path to it, or to its folder); return it and its folder."""
+    path = Path(package_path)
+    if path.is_dir():
+        path = path / "datapackage.json"
+    try:
+        descriptor = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: data package descriptor not found") from None
+    except (OSError, ValueError) as err:
+        raise InputError(f"{path}: cannot read the descriptor ({err})") from None
+    if not isinstance(descriptor, dict) or not isinstance(descriptor.get("resources"), list):
+        raise InputError(f"{path}: not a data package (no 'resources' list)")
+    return descriptor, path.parent
+
+
+def _resources(
+    descriptor: dict[str, Any], base: Path
+) -> Iterator[tuple[str, list[Path], dict[str, Any]]]:
+    """Yield (name, CSV paths, Table Schema) for every tabular resource."""
+    for resource in descriptor["resources"]:
+        name = resource.get("name")
+        if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+            raise InputError(f"resource name {name!r} is not a valid table name")
+        schema = resource.get("schema")
+        if isinstance(schema, str):
+            schema_path = base / schema
+            try:
+                schema = json.loads(schema_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as err:
+                raise InputError(f"{schema_path}: cannot read the Table Schema ({err})") from None
+        if not isinstance(schema, dict) or not isinstance(schema.get("fields"), list):
+            raise InputError(f"resource {name!r}: no Table Schema with a 'fields' list")
+        paths = resource.get("path")
+        paths = [paths] if isinstance(paths, str) else paths
+        if not paths or not all(isinstance(p, str) for p in paths):
+            raise InputError(f"resource {name!r}: no local 'path'")
+        yield name, [base / p for p in paths], schema
+
+
+def create_table_sql(table: str, schema: dict[str, Any]) -> str:
+    """``CREATE TABLE`` statement for one Table Schema.
+
+    Types follow :data:`TYPE_MAP`; ``constraints.required`` becomes NOT NULL,
+    ``constraints.unique`` UNIQUE and ``primaryKey`` PRIMARY KEY.
+    """
+    columns = []
+    for field in schema["fields"]:
+        name, kind = field.get("name"), field.get("type", "string")
+        if kind not in TYPE_MAP:
+            raise InputError(
+                f"table {table!r}, field {name!r}: Table Schema type {kind!r} has no DuckDB type "
+                f"here (known: {', '.join(sorted(TYPE_MAP))})"
+            )
+        constraints = field.get("constraints", {})
+        column = f"{_ident(name)} {TYPE_MAP[kind]}"
+        if constraints.get("required"):
+            column += " NOT NULL"
+        if constraints.get("unique"):
+            column += " UNIQUE"
+        columns.append(column)
+    key = schema.get("primaryKey")
+    if key:
+        key = [key] if isinstance(key, str) else key
+        columns.append(f"PRIMARY KEY ({', '.join(_ident(k) for k in key)})")
+    return f"CREATE TABLE {_ident(table)} (\n  " + ",\n  ".join(columns) + "\n)"
+
+
+def _read_csv_sql(paths: list[Path], schema: dict[str, Any]) -> str:
+    """``read_csv(...)`` call with the schema's columns, types and missing-value codes."""
+    columns = ", ".join(
+        f"{_literal(f['name'])}: {_literal(TYPE_MAP[f.get('type', 'string')])}"
+        for f in schema["fields"]
+    )
+    missing = schema.get("missingValues", DEFAULT_MISSING_VALUES)
+    files = ", ".join(_literal(str(p)) for p in paths)
+    return (
+        f"read_csv([{files}], header = true, auto_detect = false, delim = ',', quote = '\"', "
+        f"escape = '\"', encoding = 'utf-8', columns = {{{columns}}}, "
+        f"nullstr = [{', '.join(_literal(m) for m in missing)}])"
+    )
+
+
+def _check_header(table: str, path: Path, schema: dict[str, Any]) -> None:
+    """``read_csv`` with explicit columns ignores header names: make sure they are the schema's."""
+    expected = [f["name"] for f in schema["fields"]]
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            header = next(csv.reader(handle), None)
+    except FileNotFoundError:
+        raise InputError(f"{path}: file of resource {table!r} not found") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        raise InputError(f"{path}: cannot read the header row ({err})") from None
+    if header != expected:
+        raise InputError(
+            f"{path}, line 1: header {header!r} differs from the Table Schema of {table!r} "
+            f"({expected!r})"
+        )
+
+
+# --------------------------------------------------------------------------- views
+
+
+def sql_files(sql_dir: Path = SQL_DIR) -> list[Path]:
+    """The view definitions in the order they are run (file name)."""
+    return sorted(sql_dir.glob("*.sql"))
+
+
+_VIEW_RE = re.compile(r"CREATE\s+OR\s+REPLACE\s+VIEW\s+([a-z_][a-z0-9_]*)", re.IGNORECASE)
+
+
+def declared_columns(path: Path) -> tuple[str, list[str]]:
+    """The view name and the columns an ``sql/`` file's header comment declares.
+
+    The header lists them under ``-- Columns:``, one per line as ``--   name  description``.
+    """
+    text = path.read_text(encoding="utf-8")
+    match = _VIEW_RE.search(text)
+    if match is None:
+        raise InputError(f"{path}: no CREATE OR REPLACE VIEW statement")
+    names: list[str] = []
+    in_columns = False
+    for line in text.splitlines():
+        if not line.startswith("--"):
+            break
+        body = line[2:]
+        if body.strip().lower() == "columns:":
+            in_columns = True
+            continue
+        if in_columns:
+            found = re.match(r"\s{2,}([a-z_][a-z0-9_]*)\b", body)
+            if found is None:
+                break
+            names.append(found.group(1))
+    return match.group(1), names
+
+
+# --------------------------------------------------------------------------- build
+
+
+def _t_quantiles(con: duckdb.DuckDBPyConnection) -> None:
+    from scipy.special import stdtrit  # type: ignore[import-untyped]  # ~0.25 s; only here
+
+    con.execute(f"CREATE TABLE {T_TABLE} (df BIGINT PRIMARY KEY, t975 DOUBLE NOT NULL)")
+    con.executemany(
+        f"INSERT INTO {T_TABLE} VALUES (?, ?)",
+        [(df, float(stdtrit(df, 0.975))) for df in range(1, T_MAX_DF + 1)],
+    )
+
+
+def build_database(
+    package_path: str | os.PathLike[str], out_path: str | os.PathLike[str]
+) -> Path:
+    """Build the DuckDB database of a data package; return the path written.
+
+    Parameters
+    ----------
+    package_path
+        ``datapackage.json`` or the folder holding it (validated by the caller).
+    out_path
+        Database file to (re)place. Written under a temporary name in the same folder and
+        renamed on success; on failure nothing is left behind and ``out_path`` is untouched.
+
+    Raises
+    ------
+    InputError
+        A resource cannot be read or loaded (file, header, type, NOT NULL or key violation).
+    """
+    descriptor, base = _descriptor(package_path)
+    resources = list(_resources(descriptor, base))
+    out = Path(out_path).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    tmp.unlink()  # DuckDB creates the file itself
+    con = duckdb.connect()
+    try:
+        con.execute(
+            f"ATTACH {_literal(str(tmp))} AS {_ALIAS} (STORAGE_VERSION {_literal(STORAGE_VERSION)})"
+        )
+        con.execute(f"USE {_ALIAS}")
+        for name, paths, schema in resources:
+            for path in paths:
+                _check_header(name, path, schema)
+            con.execute(create_table_sql(name, schema))
+            try:
+                con.execute(
+                    f"INSERT INTO {_ident(name)} SELECT * FROM {_read_csv_sql(paths, schema)}"
+                )
+            except duckdb.Error as err:
+                first = str(err).strip().splitlines()[0]
+                raise InputError(f"resource {name!r} ({paths[0]}): cannot load: {first}") from None
+        _t_quantiles(con)
+        for path in sql_files():
+            try:
+                con.execute(path.read_text(encoding="utf-8"))
+            except duckdb.Error as err:
+                raise InputError(f"{path.name}: view cannot be created: {err}") from None
+        con.execute(f"CHECKPOINT {_ALIAS}")
+        con.execute("USE memory")
+        con.execute(f"DETACH {_ALIAS}")
+        con.close()
+        os.replace(tmp, out)
+    except BaseException:
+        con.close()
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        raise
+    return out
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def connect_readonly(db_path: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
+    """Open a built database read-only, with file system access and extension loading off.
+
+    The database file itself stays readable; ``read_csv('/etc/...')``, ``COPY ... TO``,
+    ``ATTACH`` and extension installs are refused by DuckDB, and the settings are locked.
+    """
+    path = Path(db_path)
+    if not path.is_file():
+        raise InputError(f"{path}: database not found (build it with 'mscreview db')")
+    try:
+        return duckdb.connect(
+            str(path),
+            read_only=True,
+            config={
+                "enable_external_access": False,
+                "autoinstall_known_extensions": False,
+                "autoload_known_extensions": False,
+                "lock_configuration": True,
+            },
+        )
+    except duckdb.Error as err:
+        raise InputError(f"{path}: cannot open the database ({err})") from None
+
+
+def _check_read_only(sql: str) -> None:
+    """Refuse anything but one read-only statement (by DuckDB's own parse of ``sql``)."""
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as err:
+        raise InputError(f"cannot parse the query: {err}") from None
+    if len(statements) != 1:
+        raise InputError(
+            f"give exactly one SQL statement (found {len(statements)}); "
+            "only read-only queries (SELECT, DESCRIBE, SHOW, EXPLAIN SELECT) are run"
+        )
+    statement = statements[0]
+    kind = statement.type
+    if kind == duckdb.StatementType.EXPLAIN:
+        inner = re.sub(r"^\s*explain\s+(analyze\s+)?", "", statement.query, flags=re.IGNORECASE)
+        try:
+            inner_statements = duckdb.extract_statements(inner)
+        except duckdb.Error:
+            inner_statements = []
+        if len(inner_statements) == 1 and inner_statements[0].type in _READ_ONLY_TYPES:
+            return
+    elif kind in _READ_ONLY_TYPES:
+        return
+    raise InputError(
+        f"refused: {kind.name} statement; the database is read-only here and only queries "
+        "(SELECT, DESCRIBE, SHOW, EXPLAIN SELECT) are run"
+    )
+
+
+def run_query(
+    db_path: str | os.PathLike[str], sql: str
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Run one read-only query; return (column names, rows).
+
+    Refuses (with :class:`~mscreview.errors.InputError`) anything that is not a query, checked
+    twice: by the statement type DuckDB parses, and by a read-only connection.
+    """
+    _check_read_only(sql)
+    con = connect_readonly(db_path)
+    try:
+        result = con.execute(sql)
+        columns = [d[0] for d in (result.description or [])]
+        return columns, result.fetchall()
+    except duckdb.Error as err:
+        raise InputError(f"query failed: {err}") from None
+    finally:
+        con.close()
+
+
+def _relations(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str]]:
+    tables = [r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE NOT internal AND NOT temporary "
+        "AND database_name = current_database() ORDER BY table_name"
+    ).fetchall()]
+    views = [r[0] for r in con.execute(
+        "SELECT view_name FROM duckdb_views() WHERE NOT internal AND NOT temporary "
+        "AND database_name = current_database() ORDER BY view_name"
+    ).fetchall()]
+    return tables, views
+
+
+def view_columns(db_path: str | os.PathLike[str]) -> dict[str, list[tuple[str, str]]]:
+    """Every view of the database with its (column, DuckDB type) pairs, in column order."""
+    con = connect_readonly(db_path)
+    try:
+        _, views = _relations(con)
+        out: dict[str, list[tuple[str, str]]] = {}
+        for view in views:
+            rows = con.execute(f"DESCRIBE SELECT * FROM {_ident(view)}").fetchall()
+            out[view] = [(r[0], r[1]) for r in rows]
+        return out
+    finally:
+        con.close()
+
+
+def export_parquet(
+    db_path: str | os.PathLike[str], out_dir: str | os.PathLike[str]
+) -> list[Path]:
+    """Write every table and view as ``<name>.parquet`` in ``out_dir``; return the paths."""
+    path = Path(db_path)
+    if not path.is_file():
+        raise InputError(f"{path}: database not found (build it with 'mscreview db')")
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=True)
+    written: list[Path] = []
+    try:
+        tables, views = _relations(con)
+        for name in tables + views:
+            target = folder / f"{name}.parquet"
+            con.execute(
+                f"COPY (SELECT * FROM {_ident(name)}) TO {_literal(str(target))} (FORMAT parquet)"
+            )
+            written.append(target)
+    except duckdb.Error as err:
+        raise InputError(f"export to {folder} failed: {err}") from None
+    finally:
+        con.close()
+    return written

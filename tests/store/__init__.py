@@ -1,0 +1,1 @@
+"""Tests of the DuckDB layer (mscreview.store, sql/, the analysis plan)."""

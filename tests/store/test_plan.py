@@ -1,0 +1,64 @@
+"""The analysis plan: the shipped CSV loads, and each kind of mistake is named."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from mscreview.errors import InputError
+from mscreview.plan import PLAN_PATH, load_plan
+from tests.conftest import ROOT
+
+
+def test_the_shipped_plan_loads_and_every_query_runs(multi_db: Path) -> None:
+    plan = load_plan(package_path=ROOT / "datapackage.json")
+    assert len({a.id for a in plan}) == len(plan)
+    assert {a.time_window for a in plan if a.view == "seed_overall"} == {"main"}
+    con = duckdb.connect(str(multi_db), read_only=True)
+    for analysis in plan:
+        sql, params = analysis.query()
+        con.execute(sql, params).fetchall()
+
+
+def test_every_per_window_published_result_has_its_own_analysis() -> None:
+    plan = load_plan(package_path=ROOT / "datapackage.json")
+    mapped = {rid for a in plan for rid in a.published_result_ids}
+    with (ROOT / "data" / "published_results.csv").open(newline="") as handle:
+        per_window = {r["result_id"] for r in csv.DictReader(handle)
+                      if r["analysis"] == "time" and r["subgroup"]}
+    assert per_window <= mapped
+
+
+def _plan_with(tmp_path: Path, **change: str) -> Path:
+    with PLAN_PATH.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    rows[0].update(change)
+    path = tmp_path / "analyses.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"view": "no_such_view"}, "line 2, column 'view': unknown view 'no_such_view'"),
+    ({"view": "arm_values"}, "column 'view': unknown view 'arm_values'"),
+    ({"measure": "HR"}, "column 'measure'"),
+    ({"measure": "RR"}, "column 'measure': RR does not fit continuous"),
+    ({"grouping": "country"}, "column 'grouping'"),
+    ({"grouping": "route"}, "column 'grouping': view 'seed_overall' is grouped by 'none'"),
+    ({"time_window": "6 months"}, "column 'time_window': view 'seed_overall' holds the main"),
+    ({"view": "seed_by_time", "time_window": "any"}, "'any' would pool the same patients"),
+    ({"view": "seed_by_time", "time_window": "5 weeks"}, "unknown window '5 weeks'"),
+    ({"outcome": "NOPE"}, "column 'outcome'"),
+    ({"published_result_ids": "alb-overall"}, "is about ALB, not MELD"),
+    ({"published_result_ids": "meld-nothing"}, "not in published_results.csv"),
+    ({"id": "alb-overall"}, "already on line"),
+])
+def test_plan_mistakes_are_named(tmp_path: Path, change: dict, message: str) -> None:
+    with pytest.raises(InputError, match=message.replace("(", r"\(")):
+        load_plan(_plan_with(tmp_path, **change), package_path=ROOT / "datapackage.json")
