@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from mscreview import __version__
-from mscreview.errors import MscreviewError
+from mscreview.errors import MscreviewError, ProblemsError
 
 
 def _fail(err: MscreviewError) -> None:
@@ -119,7 +119,7 @@ def add_trial_cmd(trial_file: Path | None, package: Path, show_template: bool) -
 
     Example: mscreview add-trial --template > smith2024.yaml; mscreview add-trial smith2024.yaml
     """
-    from mscreview.pipeline.add_trial import TrialRejected, add_trial, template
+    from mscreview.pipeline.add_trial import add_trial, template
 
     if show_template:
         click.echo(template(), nl=False)
@@ -128,7 +128,7 @@ def add_trial_cmd(trial_file: Path | None, package: Path, show_template: bool) -
         raise click.UsageError("give a TRIAL_FILE, or --template to print one")
     try:
         added = add_trial(trial_file, package)
-    except TrialRejected as err:
+    except ProblemsError as err:
         _print_problems(err.problems)
         _fail(err)
         return
@@ -136,6 +136,150 @@ def add_trial_cmd(trial_file: Path | None, package: Path, show_template: bool) -
         _fail(err)
         return
     click.echo("added: " + ", ".join(f"{n} {name}" for name, n in added.items()))
+
+
+@cli.command()
+@PACKAGE_OPTION
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
+              show_default=True, help="Folder for index.html, results.json and the downloads.")
+@click.option("--quiet", is_flag=True, help="No progress output (for CI).")
+def build(package: Path, out: Path, quiet: bool) -> None:
+    """Validate, build the database, pool every analysis of the plan and render the report.
+
+    Writes OUT/index.html (self-contained) and OUT/results.json through a temporary folder, so a
+    failed build leaves the previous report untouched. Honours SOURCE_DATE_EPOCH.
+
+    Example: mscreview build --out reports
+    """
+    from mscreview.pipeline.build import build as run_build
+
+    try:
+        written = run_build(package, out, quiet=quiet)
+    except ProblemsError as err:
+        _print_problems(err.problems)
+        _fail(err)
+        return
+    except MscreviewError as err:
+        _fail(err)
+        return
+    if not quiet:
+        click.echo(f"report: {written}")
+
+
+@cli.command()
+@PACKAGE_OPTION
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("mscreview.duckdb"), show_default=True, help="DuckDB file to write.")
+def db(package: Path, out: Path) -> None:
+    """Build a DuckDB database: one typed table per resource plus the analysis views.
+
+    The package is validated first; an invalid package writes nothing.
+
+    Example: mscreview db --out mscreview.duckdb && duckdb mscreview.duckdb
+    """
+    from mscreview.pipeline.database import make_database
+
+    try:
+        path = make_database(package, out)
+    except ProblemsError as err:
+        _print_problems(err.problems)
+        _fail(err)
+        return
+    except MscreviewError as err:
+        _fail(err)
+        return
+    click.echo(f"database: {path}")
+
+
+@cli.command()
+@click.argument("query", required=False)
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("mscreview.duckdb"), show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True)
+def sql(query: str | None, db_path: Path, fmt: str) -> None:
+    """Run a read-only SQL query against the database (see mscreview db).
+
+    Statements that write are refused. Without QUERY, open the DuckDB shell if installed, or print
+    how to.
+
+    Example: mscreview sql "SELECT study_id, label, design FROM studies"
+    """
+    from mscreview.pipeline.database import format_rows, open_shell, query_database
+
+    try:
+        if query is None:
+            click.echo(open_shell(db_path))
+            return
+        columns, rows = query_database(db_path, query)
+    except MscreviewError as err:
+        _fail(err)
+        return
+    click.echo(format_rows(columns, rows, fmt))
+
+
+@cli.command()
+@click.option("--parquet", "parquet_dir", required=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Folder for the Parquet files.")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("mscreview.duckdb"), show_default=True)
+def export(parquet_dir: Path, db_path: Path) -> None:
+    """Write every table and view of the database as Parquet.
+
+    Example: mscreview db && mscreview export --parquet parquet/
+    """
+    from mscreview.pipeline.database import export_all
+
+    try:
+        paths = export_all(db_path, parquet_dir)
+    except MscreviewError as err:
+        _fail(err)
+        return
+    click.echo(f"{len(paths)} Parquet files in {parquet_dir}")
+
+
+@cli.command()
+@click.argument("old", required=False)
+@click.argument("new", required=False, default="WORKTREE")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text",
+              show_default=True)
+def diff(old: str | None, new: str, fmt: str) -> None:
+    """Rows and pooled estimates changed between two states of the evidence.
+
+    OLD and NEW are released versions (0.2.0), git refs (main, HEAD~3) or WORKTREE; the default
+    compares the last release with the working tree. Conclusions whose significance flipped are
+    marked.
+
+    Example: mscreview diff 0.1.0 --format markdown
+    """
+    from mscreview.pipeline.diff import diff_states, render_diff
+
+    try:
+        click.echo(render_diff(diff_states(Path("."), old, new), fmt), nl=False)
+    except MscreviewError as err:
+        _fail(err)
+
+
+@cli.command()
+@click.argument("part", type=click.Choice(["major", "minor", "patch"]))
+def release(part: str) -> None:
+    """Release a new version of the data package.
+
+    Bumps datapackage.json's version (MAJOR: renamed, retyped or removed fields or tighter
+    constraints; MINOR: new rows or resources; PATCH: corrections), moves the CHANGELOG's
+    [Unreleased] entries under it, rebuilds the report and keeps the version's results.json and
+    hashed descriptor under reports/versions/.
+
+    Example: mscreview release minor && git tag v$(python -c "import json;print(json.load(open('datapackage.json'))['version'])")
+    """
+    from mscreview.pipeline.release import release as run_release
+
+    try:
+        version = run_release(Path("."), part)
+    except MscreviewError as err:
+        _fail(err)
+        return
+    click.echo(f"released {version}")
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ Every layer raises these (never prints); ``cli`` catches them, so no traceback r
 
 from __future__ import annotations
 
-__all__ = ["MscreviewError", "InputError", "UsageError"]
+__all__ = ["MscreviewError", "InputError", "UsageError", "ProblemsError"]
 
 
 class MscreviewError(Exception):
@@ -24,3 +24,11 @@ class UsageError(MscreviewError):
     """The command was called wrongly (missing path, bad option combination)."""
 
     exit_code = 2
+
+
+class ProblemsError(InputError):
+    """Input with a list of located problems (validation problems); nothing was written."""
+
+    def __init__(self, problems: list, what: str = "nothing was written") -> None:  # type: ignore[type-arg]
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s); {what}")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mscreview.errors import InputError, UsageError
+from mscreview.errors import InputError, ProblemsError, UsageError
 from mscreview.tables import csv_text, primary_key_sorter, to_cell, write_csv_atomic
 from mscreview.validate import Problem, Report, validate_package
 from mscreview.validate.reading import display_path
@@ -38,12 +38,8 @@ TRIAL_SECTIONS = {
 }
 
 
-class TrialRejected(InputError):
+class TrialRejected(ProblemsError):
     """The trial file or the package it would make is invalid; nothing was written."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__(f"{len(problems)} problem(s); nothing was written")
 
 
 def _load(path: Path) -> dict[str, Any]:

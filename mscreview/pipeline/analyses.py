@@ -1,0 +1,207 @@
+"""Run the analysis plan: rows from the views of the database, pooled by the statistics engine.
+
+For each analysis the rows of its view are fetched with the plan's query; trials sharing patients
+(same ``overlap_group``) and values that cannot enter the measure (an MD across different units)
+are excluded with a reason; what is left goes through ``mscreview.stats``. The result is the
+``analyses`` part of the report context (see ``reports/results.json``), with the call for data:
+the values that are missing for the analysis's outcome and time window.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import duckdb
+
+from mscreview import stats
+from mscreview.plan import Analysis
+
+__all__ = ["run_analysis", "run_plan", "OUTCOME_LABELS", "total_of"]
+
+OUTCOME_LABELS = {
+    "MELD": "MELD score", "ALB": "Albumin", "TBIL": "Total bilirubin", "ALT": "ALT", "AST": "AST",
+    "INR": "INR", "PT": "Prothrombin time", "PTA": "Prothrombin activity",
+    "CHILD_PUGH": "Child-Pugh score", "death": "Mortality", "hcc": "Hepatocellular carcinoma",
+}
+#: Which direction favours MSC: lower is better for these outcomes.
+LOWER_IS_BETTER = {"MELD", "TBIL", "ALT", "AST", "INR", "PT", "CHILD_PUGH", "death", "hcc",
+                   "liver_failure", "complication"}
+
+
+def _num(x: Any) -> float | None:
+    if x is None:
+        return None
+    x = float(x)
+    return None if math.isnan(x) or math.isinf(x) else x
+
+
+def total_of(res: stats.PoolResult, n_exp: int, n_ctl: int) -> dict[str, Any]:
+    """The ``total`` record of a pooled result (NaN becomes None)."""
+    return {
+        "k": res.k, "n_exp": n_exp, "n_ctl": n_ctl,
+        "estimate": _num(res.estimate), "ci_low": _num(res.ci_low), "ci_high": _num(res.ci_high),
+        "z": _num(res.z), "p": _num(res.p), "tau2": _num(res.tau2), "q": _num(res.q),
+        "q_df": res.q_df, "q_p": _num(res.q_p), "i2": _num(res.i2),
+        "pi_low": _num(res.pi_low), "pi_high": _num(res.pi_high),
+        "notes": list(res.notes),
+    }
+
+
+def _fetch(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    cur = con.execute(sql, params)
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+
+def _missing(con: duckdb.DuckDBPyConnection, a: Analysis, kind: str) -> list[dict[str, Any]]:
+    sql = ("SELECT m.study_id, m.label, m.arm_id, m.outcome, m.timepoint_label AS timepoint, "
+           "m.status, m.source_id, m.locator FROM missing_values m")
+    params: list[Any] = [kind, a.outcome]
+    if a.time_window == "main":
+        sql += (" JOIN time_windows w ON m.timepoint_weeks >= w.lower_weeks"
+                " AND m.timepoint_weeks < w.upper_weeks AND w.is_main")
+    elif a.time_window != "any":
+        sql += (" JOIN time_windows w ON m.timepoint_weeks >= w.lower_weeks"
+                " AND m.timepoint_weeks < w.upper_weeks AND w.label = ?")
+        params.insert(0, a.time_window)
+    sql += (" WHERE m.kind = ? AND m.outcome = ? AND m.included"
+            " ORDER BY m.study_id, m.arm_id, m.timepoint_weeks")
+    return _fetch(con, sql, params)
+
+
+def _drop_overlaps(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """Keep one trial per overlap group (the largest), exclude the others with the reason."""
+    best: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        g = r.get("overlap_group")
+        if g and (g not in best or r["n1"] + r["n2"] > best[g]["n1"] + best[g]["n2"]):
+            best[g] = r
+    kept, excluded = [], []
+    for r in rows:
+        g = r.get("overlap_group")
+        if g and best[g] is not r:
+            excluded.append({"study_id": r["study_id"], "label": r["label"],
+                             "reason": f"shares patients with {best[g]['label']} (overlap group "
+                                       f"{g}); counted once"})
+        else:
+            kept.append(r)
+    return kept, excluded
+
+
+def _drop_other_units(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """An MD needs one unit: keep the most common one; xULN values never enter an MD."""
+    usable = [r for r in rows if "smd_only" not in (r.get("flags") or "")]
+    excluded = [{"study_id": r["study_id"], "label": r["label"],
+                 "reason": f"values in {r['unit']} cannot enter a mean difference (SMD only)"}
+                for r in rows if r not in usable]
+    if not usable:
+        return usable, excluded
+    unit = Counter(r["unit"] for r in usable).most_common(1)[0][0]
+    kept = [r for r in usable if r["unit"] == unit]
+    excluded += [{"study_id": r["study_id"], "label": r["label"],
+                  "reason": f"unit {r['unit']} differs from {unit}; a mean difference needs one unit"}
+                 for r in usable if r["unit"] != unit]
+    return kept, excluded
+
+
+def _pool_fn(a: Analysis, kind: str) -> Callable[[stats.EffectSet], stats.PoolResult]:
+    if kind == "dichotomous":
+        return partial(stats.pool_mh, model=a.model, tau2_method=a.tau2)
+    return partial(stats.pool, model=a.model, tau2_method=a.tau2)
+
+
+def _arm(r: dict[str, Any], i: int, kind: str) -> dict[str, Any]:
+    if kind == "dichotomous":
+        return {"events": r[f"events{i}"], "n": r[f"n{i}"]}
+    return {"mean": r[f"mean{i}"], "sd": r[f"sd{i}"], "n": r[f"n{i}"]}
+
+
+def run_analysis(con: duckdb.DuckDBPyConnection, a: Analysis, kind: str) -> dict[str, Any]:
+    """One analysis of the plan as a report record."""
+    sql, params = a.query()
+    rows = _fetch(con, sql, params)
+    rows, excluded = _drop_overlaps(rows)
+    if a.measure == "MD":
+        rows, more = _drop_other_units(rows)
+        excluded += more
+    favours = ["Favours MSC", "Favours control"]
+    if a.outcome not in LOWER_IS_BETTER:
+        favours.reverse()
+    out: dict[str, Any] = {
+        "id": a.id, "title": a.title, "outcome": a.outcome,
+        "outcome_label": OUTCOME_LABELS.get(a.outcome, a.outcome),
+        "measure": a.measure, "model": a.model, "tau2_method": a.tau2 if a.model == "random" else None,
+        "grouping": a.grouping, "time_window": a.time_window, "view": a.view,
+        "unit": rows[0].get("unit", "") if rows and kind == "continuous" else "",
+        "scale": "log" if a.measure in ("RR", "OR") else "linear",
+        "favours": favours, "data_kind": kind, "status": "no_data", "reason": "",
+        "rows": [], "total": None, "subgroups": [], "subgroup_test": None,
+        "excluded": excluded, "missing": _missing(con, a, kind),
+        "published_result_ids": list(a.published_result_ids),
+    }
+    if rows:
+        if kind == "dichotomous":
+            effects = stats.dichotomous_effects(
+                [r["events1"] for r in rows], [r["n1"] for r in rows],
+                [r["events2"] for r in rows], [r["n2"] for r in rows],
+                measure=a.measure, study=[r["study_id"] for r in rows])
+        else:
+            effects = stats.continuous_effects(
+                [r["n1"] for r in rows], [r["mean1"] for r in rows], [r["sd1"] for r in rows],
+                [r["n2"] for r in rows], [r["mean2"] for r in rows], [r["sd2"] for r in rows],
+                measure=a.measure, study=[r["study_id"] for r in rows])
+        by_id = {r["study_id"]: r for r in rows}
+        out["excluded"] += [{"study_id": e.study, "label": by_id[e.study]["label"],
+                             "reason": e.reason} for e in effects.excluded]
+    if not rows or effects.k == 0:
+        where = "the main time window (3 months)" if a.time_window == "main" else (
+            "any time point" if a.time_window == "any" else f"the {a.time_window} window")
+        out["reason"] = (f"No included trial has usable arm-level {out['outcome_label']} data at "
+                         f"{where}: {len(out['missing'])} value(s) are missing (see the call for "
+                         "data).")
+        return out
+    pool_fn = _pool_fn(a, kind)
+    col = a.group_column
+    if col:
+        labels = [str(by_id[s].get(col) or "unknown") for s in effects.study]
+        sub = stats.analyse_subgroups(effects, labels, pool_fn)
+        overall = sub.overall
+        for name, res in zip(sub.names, sub.subgroups):
+            members = [by_id[s] for s, lab in zip(effects.study, labels) if lab == name]
+            out["subgroups"].append({"name": name, "total": total_of(
+                res, sum(r["n1"] for r in members), sum(r["n2"] for r in members))})
+        if len(sub.names) > 1:
+            t = sub.test
+            out["subgroup_test"] = {"q": _num(t.q), "df": t.df, "p": _num(t.p), "i2": _num(t.i2)}
+    else:
+        labels = [None] * effects.k
+        overall = pool_fn(effects)
+    weight = {s.study: s for s in overall.studies}
+    for sid, lab in zip(effects.study, labels):
+        r, s = by_id[sid], weight[sid]
+        out["rows"].append({
+            "study_id": sid, "label": r["label"], "group": lab,
+            "exp": _arm(r, 1, kind), "ctl": _arm(r, 2, kind),
+            "weight": _num(s.weight), "effect": _num(s.effect), "ci_low": _num(s.ci_low),
+            "ci_high": _num(s.ci_high),
+            "timepoint_weeks": r.get("timepoint_weeks"),
+            "flags": [f for f in (r.get("flags") or "").split(";") if f],
+        })
+    out["total"] = total_of(overall, sum(by_id[s]["n1"] for s in effects.study),
+                            sum(by_id[s]["n2"] for s in effects.study))
+    if overall.k == 1:
+        out["status"] = "single_study"
+        out["reason"] = "Only one trial has data: its own effect is shown; nothing was pooled."
+    else:
+        out["status"] = "pooled"
+    return out
+
+
+def run_plan(con: duckdb.DuckDBPyConnection, plan: list[Analysis],
+             kinds: dict[str, str]) -> list[dict[str, Any]]:
+    """Every analysis of ``plan``; ``kinds`` maps a view to continuous or dichotomous."""
+    return [run_analysis(con, a, kinds[a.view]) for a in plan]

@@ -1,0 +1,144 @@
+"""The ``build`` verb: validate, build the database, pool the plan, render the report.
+
+Everything is written into a temporary folder beside the output folder; only when every file is
+ready are they renamed into place, one by one, so a failed build leaves the previous report as it
+was. Unchanged data give byte-identical ``index.html`` and ``results.json`` (set SOURCE_DATE_EPOCH
+to fix the build time as well).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from mscreview.pipeline.database import require_valid
+
+__all__ = ["build", "data_hash", "previous_results"]
+
+CITATION = ("mscreview contributors. mscreview: living systematic review of mesenchymal stem cell "
+            "therapy for liver cirrhosis, data version {version}. Seeded by Lu W, et al. Stem Cell "
+            "Res Ther. 2023;14:301. doi:10.1186/s13287-023-03518-x.")
+
+
+def data_hash(descriptor_path: Path) -> str:
+    """sha256 over the resource files (name and bytes), in descriptor order."""
+    descriptor = json.loads(descriptor_path.read_text(encoding="utf-8"))
+    h = hashlib.sha256()
+    for res in descriptor["resources"]:
+        h.update(res["path"].encode() + b"\0")
+        h.update((descriptor_path.parent / res["path"]).read_bytes())
+    return "sha256:" + h.hexdigest()
+
+
+def _built_at() -> str:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    when = datetime.fromtimestamp(int(epoch), timezone.utc) if epoch else datetime.now(timezone.utc)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def previous_results(root: Path, version: str) -> dict[str, Any] | None:
+    """The results of the latest released version other than ``version`` (None for the first)."""
+    from mscreview.pipeline.diff import _version_key
+    from mscreview.models import SEMVER
+
+    versions = sorted((p for p in (root / "reports" / "versions").glob("*")
+                       if p.is_dir() and SEMVER.match(p.name) and p.name != version
+                       and (p / "results.json").exists()),
+                      key=lambda p: _version_key(p.name))
+    if not versions:
+        return None
+    return json.loads((versions[-1] / "results.json").read_text(encoding="utf-8"))
+
+
+class _Progress:
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet or not sys.stderr.isatty()
+        self.start = time.perf_counter()
+
+    def __call__(self, step: str) -> None:
+        if not self.quiet:
+            print(f"[{time.perf_counter() - self.start:5.1f}s] {step}", file=sys.stderr, flush=True)
+
+
+def build(package: Path | str = "datapackage.json", out: Path | str = "reports", *,
+          quiet: bool = False) -> Path:
+    """Build the report of ``package`` into ``out``; returns the path of ``index.html``.
+
+    Raises
+    ------
+    mscreview.errors.ProblemsError
+        When the package is invalid (nothing is written).
+    """
+    import duckdb
+
+    from mscreview.pipeline.analyses import run_plan
+    from mscreview.pipeline.context import assemble
+    from mscreview.plan import analysis_views, load_plan
+    from mscreview.report import render
+    from mscreview.store import build_database, export_parquet
+
+    progress = _Progress(quiet)
+    progress("validating the data package")
+    descriptor_path = require_valid(package)
+    root = descriptor_path.parent
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    descriptor = json.loads(descriptor_path.read_text(encoding="utf-8"))
+    version = descriptor.get("version", "")
+    with tempfile.TemporaryDirectory(dir=out, prefix=".tmp-build-") as tmp_name:
+        tmp = Path(tmp_name)
+        progress("building the database")
+        db_path = build_database(descriptor_path, tmp / "mscreview.duckdb")
+        progress("pooling the analysis plan")
+        plan = load_plan(package_path=descriptor_path)
+        kinds = {name: info.kind for name, info in analysis_views().items()}
+        con = duckdb.connect(str(db_path), read_only=True)
+        try:
+            analyses = run_plan(con, plan, kinds)
+            meta = {
+                "title": descriptor.get("title", "mscreview"),
+                "data_version": version,
+                "data_hash": data_hash(descriptor_path),
+                "built_at": _built_at(),
+                "rebuild_command": "pip install . && mscreview build",
+                "citation": CITATION.format(version=version),
+                "downloads": [
+                    {"label": "Results (JSON)", "path": "results.json"},
+                    {"label": "DuckDB database", "path": "mscreview.duckdb"},
+                    {"label": "Parquet files (one per table and view)", "path": "parquet/"},
+                    *({"label": f"{res['name']}.csv", "path": f"data/{res['name']}.csv"}
+                      for res in descriptor["resources"]),
+                ],
+            }
+            context = assemble(con, analyses, meta, previous_results(root, version))
+        finally:
+            con.close()
+        progress("rendering the report")
+        html = render(context)
+        (tmp / "index.html").write_text(html, encoding="utf-8")
+        (tmp / "results.json").write_text(
+            json.dumps(context, indent=2, ensure_ascii=False, sort_keys=True, allow_nan=False) + "\n",
+            encoding="utf-8")
+        progress("exporting downloads")
+        export_parquet(db_path, tmp / "parquet")
+        (tmp / "data").mkdir()
+        for res in descriptor["resources"]:
+            shutil.copy(root / res["path"], tmp / "data" / Path(res["path"]).name)
+        progress("publishing")
+        for item in ("parquet", "data"):
+            target = out / item
+            if target.exists():
+                shutil.rmtree(target)
+            os.replace(tmp / item, target)
+        for name in ("mscreview.duckdb", "results.json", "index.html"):
+            os.replace(tmp / name, out / name)
+    progress(f"done: {out / 'index.html'}")
+    return out / "index.html"

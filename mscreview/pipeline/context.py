@@ -1,0 +1,299 @@
+"""The report context: everything the report shows, gathered from the database and the pooled
+analyses. The report renders this dict and computes nothing; it is also ``results.json``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import duckdb
+
+from mscreview.pipeline.analyses import OUTCOME_LABELS
+from mscreview.pipeline.diff import compare_results
+
+__all__ = ["assemble", "published_vs_repooled", "summary", "changes"]
+
+ROB_DOMAINS = [
+    ("random_sequence_generation", "Random sequence generation (selection bias)"),
+    ("allocation_concealment", "Allocation concealment (selection bias)"),
+    ("blinding_participants_personnel", "Blinding of participants and personnel (performance bias)"),
+    ("blinding_outcome_assessment", "Blinding of outcome assessment (detection bias)"),
+    ("incomplete_outcome_data", "Incomplete outcome data (attrition bias)"),
+    ("selective_reporting", "Selective reporting (reporting bias)"),
+    ("other_bias", "Other bias"),
+]
+ROUTE_WORDS = {"hepatic artery": "hepatic_artery", "intravenous": "peripheral_vein"}
+MAIN_OUTCOMES = ["MELD", "ALB", "TBIL", "ALT", "AST", "INR", "death", "hcc"]
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
+          ) -> list[dict[str, Any]]:
+    cur = con.execute(sql, params or [])
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
+        return None
+    if isinstance(v, (str, int, float, bool)) or v is None:
+        return v
+    return str(v)
+
+
+def _clean(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: _plain(v) for k, v in r.items()} for r in rows]
+
+
+def _norm(s: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "", s.lower())
+
+
+def _match_subgroup(analysis: dict[str, Any], label: str) -> dict[str, Any] | None:
+    want = _norm(ROUTE_WORDS.get(label, label).split("(")[0])
+    for sub in analysis.get("subgroups", []):
+        name = _norm(sub["name"])
+        if name == want or (want and name.startswith(want)):
+            return sub
+    return None
+
+
+def _repooled(total: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not total or total.get("estimate") is None:
+        return None
+    return {k: total.get(k) for k in ("estimate", "ci_low", "ci_high", "p", "i2", "k")}
+
+
+def published_vs_repooled(published: list[dict[str, Any]], analyses: list[dict[str, Any]]
+                          ) -> list[dict[str, Any]]:
+    """Each published result beside what the package data give today, or what is missing."""
+    by_result: dict[str, dict[str, Any]] = {}
+    for a in analyses:
+        for rid in a.get("published_result_ids", []):
+            by_result[rid] = a
+    out = []
+    for p in published:
+        a = by_result.get(p["result_id"])
+        note, repooled, missing = "", None, []
+        if p["analysis"] == "time" and not p.get("subgroup"):
+            note = ("The seed's total across time subgroups pools the same patients several times "
+                    "(unit-of-analysis error); mscreview does not compute it.")
+        elif a is None:
+            note = "No analysis of the plan corresponds to this result."
+        else:
+            missing = a["missing"]
+            if p.get("subgroup"):
+                sub = _match_subgroup(a, p["subgroup"])
+                repooled = _repooled(sub["total"]) if sub else None
+            else:
+                repooled = _repooled(a["total"])
+            if repooled is None:
+                note = a["reason"] or "The package data cannot re-pool this result yet."
+            elif p["analysis"] == "overall":
+                note = ("Re-pooled at the main time window (3 months); the seed mixed each trial's "
+                        "own time point.")
+        out.append({
+            "result_id": p["result_id"], "outcome": p["outcome"],
+            "outcome_label": OUTCOME_LABELS.get(p["outcome"], p["outcome"]),
+            "analysis": p["analysis"], "subgroup": p.get("subgroup"), "measure": p["measure"],
+            "published": {k: p.get(k) for k in ("estimate", "ci_low", "ci_high", "p_reported",
+                                                 "i2", "k", "het_p_reported", "figure")},
+            "repooled": repooled, "analysis_id": a["id"] if a else None, "note": note,
+            "missing": missing,
+        })
+    return out
+
+
+def _null(measure: str) -> float:
+    return 1.0 if measure in ("RR", "OR", "HR") else 0.0
+
+
+def _reading(a: dict[str, Any]) -> str:
+    t = a.get("total")
+    label = a["outcome_label"]
+    if a["status"] == "no_data" or not t:
+        return (f"No trial in the package has usable {label} data yet for this analysis; the seed "
+                "review's estimate cannot be checked until the missing values are supplied.")
+    null = _null(a["measure"])
+    lo, hi = t["ci_low"], t["ci_high"]
+    k = t["k"]
+    trials = f"{k} trial{'s' if k != 1 else ''}"
+    if lo is None or hi is None:
+        return f"{label}: {trials}, no confidence interval."
+    if lo <= null <= hi:
+        return (f"Based on {trials}, the data are compatible with no difference in {label} "
+                "between MSC and control.")
+    better = (a["favours"][0] == "Favours MSC") == (hi < null)
+    who = "MSC" if better else "control"
+    return f"Based on {trials}, {label} was better with {who} (the 95% CI excludes no effect)."
+
+
+def summary(analyses: list[dict[str, Any]], published: list[dict[str, Any]],
+            rob: dict[str, Any]) -> list[dict[str, Any]]:
+    """Summary of findings: the main analysis per outcome with the seed's estimate beside it."""
+    pub = {p["result_id"]: p for p in published}
+    main = {}
+    for a in analyses:
+        if a["grouping"] == "none" and a["outcome"] in MAIN_OUTCOMES and a["outcome"] not in main \
+                and (a["time_window"] in ("main", "any")):
+            main[a["outcome"]] = a
+    high_or_unclear = {s["study_id"] for s in rob.get("studies", [])
+                       if s["judgements"].get("random_sequence_generation") in ("high", "unclear")}
+    out = []
+    for outcome in MAIN_OUTCOMES:
+        a = main.get(outcome)
+        if a is None:
+            continue
+        t = a.get("total") or {}
+        p = next((pub[r] for r in a.get("published_result_ids", []) if r in pub), None)
+        certainty = []
+        ids = [r["study_id"] for r in a["rows"]]
+        if ids:
+            risky = sum(1 for s in ids if s in high_or_unclear)
+            certainty.append(f"risk of bias: {risky} of {len(ids)} trials at high or unclear risk "
+                             "for random sequence generation")
+            if t.get("i2") is not None and t["k"] > 1:
+                word = "serious" if t["i2"] > 50 else "not serious"
+                certainty.append(f"inconsistency: {word} (I² = {t['i2']:.0f}%)")
+            n = (t.get("n_exp") or 0) + (t.get("n_ctl") or 0)
+            crosses = (t.get("ci_low") is not None and t.get("ci_high") is not None
+                       and t["ci_low"] <= _null(a["measure"]) <= t["ci_high"])
+            certainty.append("imprecision: " + ("serious (the CI includes no effect)" if crosses
+                             else f"serious ({n} patients, below ~400)" if n < 400
+                             else "not serious"))
+        out.append({
+            "outcome": outcome, "outcome_label": a["outcome_label"], "analysis_id": a["id"],
+            "measure": a["measure"], "estimate": t.get("estimate"), "ci_low": t.get("ci_low"),
+            "ci_high": t.get("ci_high"), "k": t.get("k", 0),
+            "patients": (t.get("n_exp") or 0) + (t.get("n_ctl") or 0),
+            "i2": t.get("i2"), "p": t.get("p"),
+            "published": {k: p.get(k) for k in ("result_id", "measure", "estimate", "ci_low",
+                                                 "ci_high", "p_reported", "i2")} if p else None,
+            "reading": _reading(a), "certainty": certainty,
+        })
+    return out
+
+
+def changes(previous: dict[str, Any] | None, current: dict[str, Any]) -> dict[str, Any]:
+    """What changed since the previous version's results."""
+    if previous is None:
+        return {"previous_version": None, "first_version": True, "trials_added": [],
+                "trials_removed": [], "values_changed": [], "estimates_moved": []}
+    old_studies = {s["study_id"]: s["label"] for s in previous.get("studies", [])}
+    new_studies = {s["study_id"]: s["label"] for s in current.get("studies", [])}
+    values = []
+    old_rows = {(a["id"], r["study_id"]): r for a in previous.get("analyses", [])
+                for r in a.get("rows", [])}
+    for a in current["analyses"]:
+        for r in a.get("rows", []):
+            before = old_rows.get((a["id"], r["study_id"]))
+            if before is not None and (before.get("exp"), before.get("ctl")) != (r["exp"], r["ctl"]):
+                values.append(f"{r['label']}: {a['title']}")
+    moved = compare_results(previous, current)
+    return {
+        "previous_version": previous.get("data_version"), "first_version": False,
+        "trials_added": [new_studies[s] for s in sorted(set(new_studies) - set(old_studies))],
+        "trials_removed": [old_studies[s] for s in sorted(set(old_studies) - set(new_studies))],
+        "values_changed": values,
+        "estimates_moved": [{"analysis_id": m.analysis_id, "title": m.title, "measure": m.measure,
+                             "old": m.old, "new": m.new,
+                             "significance_flipped": m.significance_flipped} for m in moved],
+    }
+
+
+def _rob(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    rows = _rows(con, "SELECT r.*, s.label FROM risk_of_bias r JOIN studies s USING (study_id) "
+                      "ORDER BY s.year, s.label")
+    by_assessor: dict[str, dict[str, dict[str, Any]]] = {}
+    for r in rows:
+        studies = by_assessor.setdefault(r["assessor"], {})
+        entry = studies.setdefault(r["study_id"], {"study_id": r["study_id"], "label": r["label"],
+                                                   "judgements": {}, "support": {}})
+        entry["judgements"][r["domain"]] = r["judgement"]
+        entry["support"][r["domain"]] = r["support"]
+    domains = [{"id": d, "label": lab} for d, lab in ROB_DOMAINS]
+    seed = list(by_assessor.get("seed", {}).values())
+    for s in seed:  # merge our own judgements where the seed gives none
+        ours = by_assessor.get("mscreview", {}).get(s["study_id"])
+        s["ours"] = ours["judgements"] if ours else {}
+    return {"domains": domains, "studies": seed, "assessor": "seed",
+            "mscreview": list(by_assessor.get("mscreview", {}).values())}
+
+
+def _prisma(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    rows = _rows(con, "SELECT * FROM screening ORDER BY round, stage, item")
+    rounds: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        rd = rounds.setdefault(r["round"], {"round": r["round"], "identified": {},
+                                            "excluded_screening": {}, "excluded_full_text": {}})
+        stage, item, n = r["stage"], r["item"], r["count"]
+        if stage in ("identified", "excluded_screening", "excluded_full_text"):
+            if item != "total":
+                rd[stage][item] = n
+        else:
+            rd[stage] = n
+    ordered = sorted(rounds.values(), key=lambda r: (r["round"] != "seed", r["round"]))
+    previous = 0
+    for rd in ordered:
+        rd["included_previous"] = previous
+        previous += rd.get("included_new", 0)
+    included = _rows(con, "SELECT count(*) AS n FROM studies WHERE included")[0]["n"]
+    return {"rounds": ordered, "included_previous": ordered[0].get("included_new", 0)
+            if ordered else 0, "included_total": previous, "included_analysed": included}
+
+
+def assemble(con: duckdb.DuckDBPyConnection, analyses: list[dict[str, Any]],
+             meta: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, Any]:
+    """The whole report context."""
+    published = _clean(_rows(con, "SELECT * FROM published_results ORDER BY result_id"))
+    studies = _clean(_rows(con, """
+        SELECT s.study_id, s.label, s.year, s.country, s.design, s.population, s.etiology,
+               s.cell_type, s.dose_as_reported AS dose, s.cells_per_kg, s.route, s.infusions,
+               s.follow_up_months, s.included, s.exclusion_reason, s.verification,
+               s.overlap_group, s.registration,
+               (SELECT sum(n_randomised) FROM arms a WHERE a.study_id = s.study_id
+                  AND a.role = 'experimental' AND a.arm_id = 'msc') AS n_exp_msc,
+               (SELECT sum(n_randomised) FROM arms a WHERE a.study_id = s.study_id
+                  AND a.role = 'experimental' AND a.arm_id <> 'msc') AS n_exp_parts,
+               (SELECT sum(n_randomised) FROM arms a WHERE a.study_id = s.study_id
+                  AND a.role = 'control') AS n_ctl
+        FROM studies s ORDER BY s.year, s.label"""))
+    for s in studies:
+        s["n_exp"] = s.pop("n_exp_msc") if s.get("n_exp_msc") is not None else s.get("n_exp_parts")
+        s.pop("n_exp_parts", None)
+    rob = _rob(con)
+    context: dict[str, Any] = {
+        **meta,
+        "analyses": analyses,
+        "published_vs_repooled": published_vs_repooled(published, analyses),
+        "discrepancies": _clean(_rows(con, """
+            SELECT d.*, s.label, d.primary_source_id AS primary_source
+            FROM discrepancies d LEFT JOIN studies s USING (study_id)
+            ORDER BY d.study_id NULLS FIRST, d.discrepancy_id""")),
+        "studies": studies,
+        "adverse_events": _clean(_rows(con, """
+            SELECT e.study_id, s.label, e.arm_id, e.event, e.events, e.as_reported, e.status,
+                   e.source_id AS source
+            FROM adverse_events e JOIN studies s USING (study_id)
+            ORDER BY s.year, s.label, e.arm_id, e.event""")),
+        "dichotomous": _clean(_rows(con, """
+            SELECT d.study_id, s.label, d.outcome, d.timepoint_label AS timepoint,
+                   max(CASE WHEN a.role = 'experimental' AND d.events IS NOT NULL
+                       THEN d.events || '/' || coalesce(CAST(d.n AS VARCHAR), '?') END) AS exp,
+                   max(CASE WHEN a.role = 'control' AND d.events IS NOT NULL
+                       THEN d.events || '/' || coalesce(CAST(d.n AS VARCHAR), '?') END) AS ctl,
+                   string_agg(DISTINCT d.quote, ' | ') AS as_reported,
+                   min(d.status) AS status
+            FROM dichotomous_outcomes d JOIN studies s USING (study_id)
+            JOIN arms a USING (study_id, arm_id)
+            WHERE d.outcome IN ('death', 'hcc')
+            GROUP BY d.study_id, s.label, s.year, d.outcome, d.timepoint_weeks, d.timepoint_label
+            ORDER BY s.year, s.label, d.outcome, d.timepoint_weeks""")),
+        "risk_of_bias": rob,
+        "prisma": _prisma(con),
+    }
+    context["summary"] = summary(analyses, published, rob)
+    context["changes"] = changes(previous, context)
+    return context

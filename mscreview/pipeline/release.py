@@ -1,0 +1,103 @@
+"""The ``release`` verb: a citable version of the evidence.
+
+Bumps ``datapackage.json``'s version (Data Package Version recipe), moves the CHANGELOG's
+``[Unreleased]`` entries under the new version, builds the report, and keeps under
+``reports/versions/X.Y.Z/`` that version's ``results.json`` and a frozen descriptor whose resources
+carry their ``bytes`` and ``hash`` (sha256), so a copy of the data can be checked against it.
+The working ``datapackage.json`` carries no hashes: contributors' edits must not break it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+from mscreview.errors import InputError, UsageError
+from mscreview.models import SEMVER
+from mscreview.tables import write_csv_atomic
+
+__all__ = ["bump", "release"]
+
+
+def bump(version: str, part: str) -> str:
+    """The next version: ``part`` is major, minor or patch."""
+    m = SEMVER.match(version)
+    if not m:
+        raise InputError(f"datapackage.json version {version!r} is not semantic (X.Y.Z)")
+    major, minor, patch = (int(x) for x in m.groups()[:3])
+    if part == "major":
+        return f"{major + 1}.0.0"
+    if part == "minor":
+        return f"{major}.{minor + 1}.0"
+    if part == "patch":
+        return f"{major}.{minor}.{patch + 1}"
+    raise UsageError(f"unknown release part {part!r}: major, minor or patch")
+
+
+def _today() -> str:
+    import os
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    when = datetime.fromtimestamp(int(epoch), timezone.utc) if epoch else datetime.now(timezone.utc)
+    return when.strftime("%Y-%m-%d")
+
+
+def _changelog(text: str, version: str, date: str) -> str:
+    if "## [Unreleased]" not in text:
+        raise InputError("CHANGELOG.md has no '## [Unreleased]' section")
+    body = re.split(r"\n## \[", text.split("## [Unreleased]", 1)[1], maxsplit=1)[0]
+    if not body.strip():
+        raise InputError("CHANGELOG.md: nothing under [Unreleased] to release")
+    return text.replace("## [Unreleased]", f"## [Unreleased]\n\n## [{version}] - {date}", 1)
+
+
+def release(root: Path | str, part: str, *, quiet: bool = True) -> str:
+    """Make release ``part`` of the package under ``root``; returns the new version."""
+    from mscreview.pipeline.build import build
+
+    root = Path(root)
+    descriptor_path = root / "datapackage.json"
+    descriptor = json.loads(descriptor_path.read_text(encoding="utf-8"))
+    version = bump(descriptor.get("version", ""), part)
+    changelog_path = root / "CHANGELOG.md"
+    changelog = _changelog(changelog_path.read_text(encoding="utf-8"), version, _today())
+    kept = root / "reports" / "versions" / version
+    if kept.exists():
+        raise InputError(f"version {version} already exists under reports/versions/")
+    descriptor["version"] = version
+    new_descriptor = json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n"
+    # build against a descriptor carrying the new version, then write everything
+    write_csv_atomic(descriptor_path, new_descriptor)
+    try:
+        build(descriptor_path, root / "reports", quiet=quiet)
+    except BaseException:
+        write_csv_atomic(descriptor_path, json.dumps(
+            {**descriptor, "version": bump_back(descriptor, part)}, indent=2,
+            ensure_ascii=False) + "\n")
+        raise
+    frozen = json.loads(new_descriptor)
+    for res in frozen["resources"]:
+        data = (root / res["path"]).read_bytes()
+        res["bytes"] = len(data)
+        res["hash"] = "sha256:" + hashlib.sha256(data).hexdigest()
+    tmp = kept.with_name(f".{version}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    shutil.copy(root / "reports" / "results.json", tmp / "results.json")
+    (tmp / "datapackage.json").write_text(json.dumps(frozen, indent=2, ensure_ascii=False) + "\n")
+    tmp.rename(kept)
+    write_csv_atomic(changelog_path, changelog)
+    return version
+
+
+def bump_back(descriptor: dict[str, object], part: str) -> str:
+    """The version before a failed release (the descriptor already holds the new one)."""
+    major, minor, patch = (int(x) for x in str(descriptor["version"]).split(".")[:3])
+    if part == "patch":
+        return f"{major}.{minor}.{patch - 1}"
+    raise InputError("release failed after the version was bumped; restore datapackage.json "
+                     "from git")
