@@ -1,0 +1,135 @@
+"""Assemble the HTML page: pre-render the SVG figures, then fill the jinja2 template.
+
+The template environment autoescapes everything; only the SVG strings built (and escaped)
+by this package are marked safe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, Undefined, select_autoescape
+from markupsafe import Markup
+
+from . import _format as f
+from .forest import footnote_letters, forest_svg, heterogeneity_text, overall_effect_text
+from .prisma import prisma_svg
+from .rob import JUDGEMENTS, PALETTES, normalise_judgement, rob_summary_svg, rob_traffic_light_svg
+
+__all__ = ["render"]
+
+
+def _estimate(value: Any, decimals: int = 2) -> str:
+    """Format ``{estimate, ci_low, ci_high}`` (or a bare number/string) as ``e [l, h]``."""
+    if isinstance(value, Mapping):
+        est = f.fmt_effect(value.get("estimate"), decimals)
+        ci = f.fmt_ci(value.get("ci_low"), value.get("ci_high"), decimals)
+        return f"{est} {ci}".strip()
+    if f.is_number(value):
+        return f.fmt_effect(value, decimals)
+    return "\u2014" if value is None or isinstance(value, Undefined) else str(value)
+
+
+def _p(value: Any) -> str:
+    return f.fmt_p(value)
+
+
+def _yesno(value: Any) -> str:
+    if isinstance(value, Undefined):
+        value = None
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    return "\u2014" if value in (None, "") else str(value)
+
+
+def _text(value: Any) -> str:
+    """Display a cell value; missing values become a dash."""
+    if value is None or value == "" or isinstance(value, Undefined):
+        return "\u2014"
+    if isinstance(value, float):
+        return f.fmt_num(value)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value) or "\u2014"
+    return str(value)
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("mscreview.report", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html", "j2", "html.j2"),
+                                     default_for_string=True, default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        effect=f.fmt_effect, ci=f.fmt_ci, p=_p, weight=f.fmt_weight, i2=f.fmt_i2,
+        count=f.fmt_count, num=f.fmt_num, estimate=_estimate, yesno=_yesno, text=_text,
+        measure_name=f.measure_name, judgement=normalise_judgement,
+    )
+    env.globals.update(
+        heterogeneity_text=heterogeneity_text, overall_effect_text=overall_effect_text,
+        footnote_letters=footnote_letters, is_number=f.is_number, JUDGEMENTS=JUDGEMENTS,
+    )
+    return env
+
+
+def _with_defaults(context: Mapping[str, Any]) -> dict[str, Any]:
+    """Fill optional top-level keys so the template can rely on their presence."""
+    ctx: dict[str, Any] = dict(context)
+    for key in ("summary", "analyses", "published_vs_repooled", "discrepancies", "studies",
+                "adverse_events", "dichotomous", "downloads"):
+        ctx[key] = list(ctx.get(key) or [])
+    for key in ("title", "data_version", "data_hash", "built_at", "rebuild_command", "citation"):
+        ctx.setdefault(key, None)
+    rob = ctx.get("risk_of_bias")
+    if isinstance(rob, Mapping):
+        ctx["risk_of_bias"] = [rob]
+    else:
+        ctx["risk_of_bias"] = [r for r in (rob or []) if isinstance(r, Mapping)]
+    ctx["prisma"] = ctx.get("prisma") or None
+    changes = dict(ctx.get("changes") or {})
+    changes.setdefault("previous_version", None)
+    changes["first_version"] = bool(changes.get("first_version")) or not changes.get(
+        "previous_version")
+    for key in ("trials_added", "values_changed", "estimates_moved"):
+        changes[key] = list(changes.get(key) or [])
+    ctx["changes"] = changes
+    return ctx
+
+
+def render(context: Mapping[str, Any]) -> str:
+    """Render the report context (``RESULTS_SPEC.md``) as one self-contained HTML page.
+
+    Parameters
+    ----------
+    context : mapping
+        The JSON-able dict the pipeline writes as ``reports/results.json``.
+
+    Returns
+    -------
+    str
+        The HTML document: inline CSS and SVG, no scripts, no external resources.
+    """
+    ctx = _with_defaults(context)
+    forests = {str(a.get("id")): Markup(forest_svg(a)) for a in ctx["analyses"]}
+    rob_figures = []
+    for i, rob in enumerate(ctx["risk_of_bias"]):
+        rob_figures.append({
+            "rob": rob,
+            "n": i,
+            "svgs": {
+                palette: {
+                    "traffic": Markup(rob_traffic_light_svg(rob, palette, id_prefix=f"rob{i}-tl")),
+                    "summary": Markup(rob_summary_svg(rob, palette, id_prefix=f"rob{i}-sum")),
+                } for palette in PALETTES
+            },
+        })
+    prisma = Markup(prisma_svg(ctx["prisma"])) if ctx["prisma"] else None
+    template = _environment().get_template("report.html.j2")
+    return template.render(ctx=ctx, forests=forests, rob_figures=rob_figures, prisma_figure=prisma)
