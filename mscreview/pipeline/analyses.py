@@ -138,7 +138,7 @@ def run_analysis(con: duckdb.DuckDBPyConnection, a: Analysis, kind: str) -> dict
         "grouping": a.grouping, "time_window": a.time_window, "view": a.view,
         "unit": rows[0].get("unit", "") if rows and kind == "continuous" else "",
         "scale": "log" if a.measure in ("RR", "OR") else "linear",
-        "favours": favours, "data_kind": kind, "status": "no_data", "reason": "",
+        "favours": favours, "data_kind": kind, "method": "M-H" if kind == "dichotomous" else "IV", "status": "no_data", "reason": "",
         "rows": [], "total": None, "subgroups": [], "subgroup_test": None,
         "excluded": excluded, "missing": _missing(con, a, kind),
         "published_result_ids": list(a.published_result_ids),

@@ -20,7 +20,7 @@ from mscreview.errors import InputError, UsageError
 from mscreview.models import SEMVER
 from mscreview.tables import write_csv_atomic
 
-__all__ = ["bump", "release"]
+__all__ = ["bump", "keep_version", "release"]
 
 
 def bump(version: str, part: str) -> str:
@@ -55,49 +55,44 @@ def _changelog(text: str, version: str, date: str) -> str:
     return text.replace("## [Unreleased]", f"## [Unreleased]\n\n## [{version}] - {date}", 1)
 
 
+def keep_version(root: Path, version: str) -> Path:
+    """Keep ``reports/results.json`` and a hashed descriptor under ``reports/versions/VERSION/``."""
+    descriptor = json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
+    for res in descriptor["resources"]:
+        data = (root / res["path"]).read_bytes()
+        res["bytes"] = len(data)
+        res["hash"] = "sha256:" + hashlib.sha256(data).hexdigest()
+    kept = root / "reports" / "versions" / version
+    tmp = kept.with_name(f".{version}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    shutil.copy(root / "reports" / "results.json", tmp / "results.json")
+    (tmp / "datapackage.json").write_text(json.dumps(descriptor, indent=2, ensure_ascii=False)
+                                          + "\n", encoding="utf-8")
+    tmp.rename(kept)
+    return kept
+
+
 def release(root: Path | str, part: str, *, quiet: bool = True) -> str:
     """Make release ``part`` of the package under ``root``; returns the new version."""
     from mscreview.pipeline.build import build
 
     root = Path(root)
     descriptor_path = root / "datapackage.json"
-    descriptor = json.loads(descriptor_path.read_text(encoding="utf-8"))
+    old_text = descriptor_path.read_text(encoding="utf-8")
+    descriptor = json.loads(old_text)
     version = bump(descriptor.get("version", ""), part)
     changelog_path = root / "CHANGELOG.md"
     changelog = _changelog(changelog_path.read_text(encoding="utf-8"), version, _today())
-    kept = root / "reports" / "versions" / version
-    if kept.exists():
+    if (root / "reports" / "versions" / version).exists():
         raise InputError(f"version {version} already exists under reports/versions/")
     descriptor["version"] = version
-    new_descriptor = json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n"
-    # build against a descriptor carrying the new version, then write everything
-    write_csv_atomic(descriptor_path, new_descriptor)
+    write_csv_atomic(descriptor_path, json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n")
     try:
         build(descriptor_path, root / "reports", quiet=quiet)
     except BaseException:
-        write_csv_atomic(descriptor_path, json.dumps(
-            {**descriptor, "version": bump_back(descriptor, part)}, indent=2,
-            ensure_ascii=False) + "\n")
+        write_csv_atomic(descriptor_path, old_text)  # a failed release changes nothing
         raise
-    frozen = json.loads(new_descriptor)
-    for res in frozen["resources"]:
-        data = (root / res["path"]).read_bytes()
-        res["bytes"] = len(data)
-        res["hash"] = "sha256:" + hashlib.sha256(data).hexdigest()
-    tmp = kept.with_name(f".{version}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    shutil.copy(root / "reports" / "results.json", tmp / "results.json")
-    (tmp / "datapackage.json").write_text(json.dumps(frozen, indent=2, ensure_ascii=False) + "\n")
-    tmp.rename(kept)
+    keep_version(root, version)
     write_csv_atomic(changelog_path, changelog)
     return version
-
-
-def bump_back(descriptor: dict[str, object], part: str) -> str:
-    """The version before a failed release (the descriptor already holds the new one)."""
-    major, minor, patch = (int(x) for x in str(descriptor["version"]).split(".")[:3])
-    if part == "patch":
-        return f"{major}.{minor}.{patch - 1}"
-    raise InputError("release failed after the version was bumped; restore datapackage.json "
-                     "from git")
