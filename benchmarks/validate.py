@@ -22,12 +22,13 @@ from mscreview.validate import validate_package  # noqa: E402
 FIXTURE = ROOT / "tests" / "fixtures" / "valid" / "data"
 
 
-def make_package(folder: Path, rows: int) -> Path:
-    """The synthetic fixture package with ``rows`` continuous outcome rows (10 arms per study)."""
+def make_package(folder: Path, rows: int, times: tuple[float, ...] = (0, 4.3)) -> Path:
+    """The synthetic fixture package with ``rows`` continuous outcome rows (2 arms x 10 outcomes
+    x ``times`` per study)."""
     shutil.copy(ROOT / "datapackage.json", folder / "datapackage.json")
     shutil.copytree(ROOT / "schemas", folder / "schemas")
     shutil.copytree(FIXTURE, folder / "data")
-    n_studies = max(1, rows // 40)
+    n_studies = max(1, -(-rows // (20 * len(times))))
     # ids match ^[a-z][a-z]+[0-9]{4}[a-z]?$ and sort after the fixture's own study
     ids = sorted(f"zbench{i % 10000:04d}{'abcdefghijklmnopqrstuvwxyz'[i // 10000]}"
                  for i in range(n_studies))
@@ -54,7 +55,7 @@ def make_package(folder: Path, rows: int) -> Path:
         for s in ids:
             for arm in ("control", "msc"):
                 for o in outcomes:
-                    for t in (0, 4.3):
+                    for t in times:
                         if written >= rows:
                             break
                         w.writerow([s, arm, o, t, f"{t} weeks", "final", 50, "mean", values[o], "sd",

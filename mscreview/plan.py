@@ -91,6 +91,19 @@ class Analysis:
             params.append(self.time_window)
         return sql, params
 
+    def matches(self, row: dict[str, Any], main_window: str) -> bool:
+        """Whether a row of the view belongs to this analysis (the Python twin of ``query``).
+
+        ``main_window`` is the label of the main time window; the build fetches each view once
+        and filters with this, instead of one query per analysis.
+        """
+        if row.get("outcome") != self.outcome:
+            return False
+        if self.time_window == "any":
+            return True
+        want = main_window if self.time_window == "main" else self.time_window
+        return row.get("window") == want
+
 
 _META_RE = re.compile(r"^--\s*(Analysis-input|Window|Grouping):\s*(\S+)\s*$")
 

@@ -57,20 +57,30 @@ def _fetch(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[
     return [dict(zip(cols, r)) for r in cur.fetchall()]
 
 
-def _missing(con: duckdb.DuckDBPyConnection, a: Analysis, kind: str) -> list[dict[str, Any]]:
-    sql = ("SELECT m.study_id, m.label, m.arm_id, m.outcome, m.timepoint_label AS timepoint, "
-           "m.status, m.source_id, m.locator FROM missing_values m")
-    params: list[Any] = [kind, a.outcome]
-    if a.time_window == "main":
-        sql += (" JOIN time_windows w ON m.timepoint_weeks >= w.lower_weeks"
-                " AND m.timepoint_weeks < w.upper_weeks AND w.is_main")
-    elif a.time_window != "any":
-        sql += (" JOIN time_windows w ON m.timepoint_weeks >= w.lower_weeks"
-                " AND m.timepoint_weeks < w.upper_weeks AND w.label = ?")
-        params.insert(0, a.time_window)
-    sql += (" WHERE m.kind = ? AND m.outcome = ? AND m.included"
-            " ORDER BY m.study_id, m.arm_id, m.timepoint_weeks")
-    return _fetch(con, sql, params)
+class _Views:
+    """Each view fetched once per build; analyses filter the rows (``Analysis.matches``)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.main = con.execute("SELECT label FROM time_windows WHERE is_main").fetchone()[0]
+        self._rows: dict[str, list[dict[str, Any]]] = {}
+        self.missing = _fetch(con, """
+            SELECT m.kind, m.study_id, m.label, m.arm_id, m.outcome,
+                   m.timepoint_label AS timepoint, m.status, m.source_id, m.locator, m.included,
+                   w.label AS "window"
+            FROM missing_values m LEFT JOIN time_windows w
+              ON m.timepoint_weeks >= w.lower_weeks AND m.timepoint_weeks < w.upper_weeks""", [])
+
+    def rows(self, a: Analysis) -> list[dict[str, Any]]:
+        if a.view not in self._rows:
+            self._rows[a.view] = _fetch(self.con, f"SELECT * FROM {a.view}", [])
+        return [r for r in self._rows[a.view] if a.matches(r, self.main)]
+
+    def missing_for(self, a: Analysis, kind: str) -> list[dict[str, Any]]:
+        keep = ("study_id", "label", "arm_id", "outcome", "timepoint", "status", "source_id",
+                "locator")
+        return [{k: m[k] for k in keep} for m in self.missing
+                if m["kind"] == kind and m["included"] and a.matches(m, self.main)]
 
 
 def _drop_overlaps(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
@@ -120,10 +130,9 @@ def _arm(r: dict[str, Any], i: int, kind: str) -> dict[str, Any]:
     return {"mean": r[f"mean{i}"], "sd": r[f"sd{i}"], "n": r[f"n{i}"]}
 
 
-def run_analysis(con: duckdb.DuckDBPyConnection, a: Analysis, kind: str) -> dict[str, Any]:
+def run_analysis(views: _Views, a: Analysis, kind: str) -> dict[str, Any]:
     """One analysis of the plan as a report record."""
-    sql, params = a.query()
-    rows = _fetch(con, sql, params)
+    rows = views.rows(a)
     rows, excluded = _drop_overlaps(rows)
     if a.measure == "MD":
         rows, more = _drop_other_units(rows)
@@ -140,7 +149,7 @@ def run_analysis(con: duckdb.DuckDBPyConnection, a: Analysis, kind: str) -> dict
         "scale": "log" if a.measure in ("RR", "OR") else "linear",
         "favours": favours, "data_kind": kind, "method": "M-H" if kind == "dichotomous" else "IV", "status": "no_data", "reason": "",
         "rows": [], "total": None, "subgroups": [], "subgroup_test": None,
-        "excluded": excluded, "missing": _missing(con, a, kind),
+        "excluded": excluded, "missing": views.missing_for(a, kind),
         "published_result_ids": list(a.published_result_ids),
     }
     if rows:
@@ -204,4 +213,5 @@ def run_analysis(con: duckdb.DuckDBPyConnection, a: Analysis, kind: str) -> dict
 def run_plan(con: duckdb.DuckDBPyConnection, plan: list[Analysis],
              kinds: dict[str, str]) -> list[dict[str, Any]]:
     """Every analysis of ``plan``; ``kinds`` maps a view to continuous or dichotomous."""
-    return [run_analysis(con, a, kinds[a.view]) for a in plan]
+    views = _Views(con)
+    return [run_analysis(views, a, kinds[a.view]) for a in plan]
