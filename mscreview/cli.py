@@ -270,7 +270,7 @@ def release(part: str) -> None:
     [Unreleased] entries under it, rebuilds the report and keeps the version's results.json and
     hashed descriptor under reports/versions/.
 
-    Example: mscreview release minor && git tag v$(python -c "import json;print(json.load(open('datapackage.json'))['version'])")
+    Example: mscreview release minor, then tag the commit vX.Y.Z
     """
     from mscreview.pipeline.release import release as run_release
 

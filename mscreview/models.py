@@ -8,7 +8,6 @@ how fields of one row must agree. No I/O here: rows come in as dicts of strings.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 

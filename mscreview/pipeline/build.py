@@ -46,8 +46,8 @@ def _built_at() -> str:
 
 def previous_results(root: Path, version: str) -> dict[str, Any] | None:
     """The results of the latest released version other than ``version`` (None for the first)."""
-    from mscreview.pipeline.diff import _version_key
     from mscreview.models import SEMVER
+    from mscreview.pipeline.diff import _version_key
 
     versions = sorted((p for p in (root / "reports" / "versions").glob("*")
                        if p.is_dir() and SEMVER.match(p.name) and p.name != version

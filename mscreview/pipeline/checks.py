@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mscreview.validate import Problem, Report, format_github, format_json, format_text, validate_package
+from mscreview.validate import (
+    Problem,
+    Report,
+    format_github,
+    format_json,
+    format_text,
+    validate_package,
+)
 
 __all__ = ["run_validate", "render_report", "render_problems"]
 
