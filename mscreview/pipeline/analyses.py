@@ -27,6 +27,15 @@ OUTCOME_LABELS = {
     "INR": "INR", "PT": "Prothrombin time", "PTA": "Prothrombin activity",
     "CHILD_PUGH": "Child-Pugh score", "death": "Mortality", "hcc": "Hepatocellular carcinoma",
 }
+#: Subgroup codes of the views in words, for the forest plots.
+GROUP_LABELS = {
+    "peripheral_vein": "Peripheral vein", "hepatic_artery": "Hepatic artery",
+    "portal_vein": "Portal vein", "intrasplenic": "Intrasplenic", "intraperitoneal": "Intraperitoneal",
+    "low": "Low dose (up to 1×10⁶ cells/kg)", "high": "High dose (above 1×10⁶ cells/kg)",
+    "alcohol": "Alcohol", "unknown": "Not reported",
+}
+#: Units that are not shown after the measure (scores, ratios).
+UNITLESS = {"none", "points"}
 #: Which direction favours MSC: lower is better for these outcomes.
 LOWER_IS_BETTER = {"MELD", "TBIL", "ALT", "AST", "INR", "PT", "CHILD_PUGH", "death", "hcc",
                    "liver_failure", "complication"}
@@ -145,7 +154,8 @@ def run_analysis(views: _Views, a: Analysis, kind: str) -> dict[str, Any]:
         "outcome_label": OUTCOME_LABELS.get(a.outcome, a.outcome),
         "measure": a.measure, "model": a.model, "tau2_method": a.tau2 if a.model == "random" else None,
         "grouping": a.grouping, "time_window": a.time_window, "view": a.view,
-        "unit": rows[0].get("unit", "") if rows and kind == "continuous" else "",
+        "unit": (rows[0].get("unit") or "") if rows and kind == "continuous"
+        and rows[0].get("unit") not in UNITLESS else "",
         "scale": "log" if a.measure in ("RR", "OR") else "linear",
         "favours": favours, "data_kind": kind, "method": "M-H" if kind == "dichotomous" else "IV",
         "status": "no_data", "reason": "",
@@ -177,7 +187,8 @@ def run_analysis(views: _Views, a: Analysis, kind: str) -> dict[str, Any]:
     pool_fn = _pool_fn(a, kind)
     col = a.group_column
     if col:
-        labels = [str(by_id[s].get(col) or "unknown") for s in effects.study]
+        labels = [GROUP_LABELS.get(str(by_id[s].get(col) or "unknown"), str(by_id[s].get(col)))
+                  for s in effects.study]
         sub = stats.analyse_subgroups(effects, labels, pool_fn)
         overall = sub.overall
         for name, res in zip(sub.names, sub.subgroups):
