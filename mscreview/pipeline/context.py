@@ -24,7 +24,8 @@ ROB_DOMAINS = [
     ("selective_reporting", "Selective reporting (reporting bias)"),
     ("other_bias", "Other bias"),
 ]
-ROUTE_WORDS = {"hepatic artery": "hepatic_artery", "intravenous": "peripheral_vein"}
+#: The seed's subgroup words, as the views spell the subgroup.
+SEED_SUBGROUP_WORDS = {"hepatic artery": "hepatic_artery", "intravenous": "peripheral_vein", "AC": "alcohol"}
 MAIN_OUTCOMES = ["MELD", "ALB", "TBIL", "ALT", "AST", "INR", "death", "hcc"]
 
 
@@ -52,7 +53,7 @@ def _norm(s: str) -> str:
 
 
 def _match_subgroup(analysis: dict[str, Any], label: str) -> dict[str, Any] | None:
-    want = _norm(ROUTE_WORDS.get(label, label).split("(")[0])
+    want = _norm(SEED_SUBGROUP_WORDS.get(label, label).split("(")[0])
     for sub in analysis.get("subgroups", []):
         name = _norm(sub["name"])
         if name == want or (want and name.startswith(want)):

@@ -1,0 +1,54 @@
+"""Published results are matched to today's re-pooled analyses, or say why they cannot be."""
+
+from __future__ import annotations
+
+from mscreview.pipeline.context import changes, published_vs_repooled
+
+
+def _total(est: float, k: int) -> dict:
+    return {"estimate": est, "ci_low": est - 1, "ci_high": est + 1, "p": 0.5, "i2": 0.0, "k": k}
+
+
+ANALYSES = [{
+    "id": "alb-route", "published_result_ids": ["alb-route", "alb-route-hepatic-artery",
+                                                "alb-route-intravenous"],
+    "total": _total(0.3, 3), "reason": "", "missing": [],
+    "subgroups": [{"name": "Hepatic artery", "total": _total(0.5, 2)},
+                  {"name": "Peripheral vein", "total": _total(0.1, 1)}],
+}, {
+    "id": "meld-overall", "published_result_ids": ["meld-overall"], "total": None,
+    "reason": "No included trial has usable data", "subgroups": [],
+    "missing": [{"study_id": "x2020", "arm_id": "msc"}],
+}]
+
+
+def _pub(rid: str, analysis: str, subgroup: str = "") -> dict:
+    return {"result_id": rid, "outcome": "ALB", "analysis": analysis, "subgroup": subgroup,
+            "measure": "SMD", "estimate": 1.0, "ci_low": 0.0, "ci_high": 2.0}
+
+
+def test_subgroups_match_the_seeds_words() -> None:
+    out = {r["result_id"]: r for r in published_vs_repooled([
+        _pub("alb-route", "route"),
+        _pub("alb-route-hepatic-artery", "route", "hepatic artery"),
+        _pub("alb-route-intravenous", "route", "intravenous"),
+    ], ANALYSES)}
+    assert out["alb-route"]["repooled"]["estimate"] == 0.3
+    assert out["alb-route-hepatic-artery"]["repooled"]["estimate"] == 0.5
+    assert out["alb-route-intravenous"]["repooled"]["k"] == 1
+
+
+def test_unpoolable_results_carry_the_call_for_data() -> None:
+    (row,) = published_vs_repooled([_pub("meld-overall", "overall")], ANALYSES)
+    assert row["repooled"] is None
+    assert row["missing"] == [{"study_id": "x2020", "arm_id": "msc"}]
+    assert row["note"].startswith("No included trial")
+
+
+def test_time_totals_are_never_recomputed() -> None:
+    (row,) = published_vs_repooled([_pub("alb-time", "time")], ANALYSES)
+    assert row["repooled"] is None and "unit-of-analysis" in row["note"]
+
+
+def test_first_version_has_no_changes() -> None:
+    assert changes(None, {"analyses": [], "studies": []})["first_version"] is True
