@@ -22,7 +22,6 @@ __all__ = [
     "AdverseEvent",
     "Study",
     "RowProblem",
-    "clean_row",
 ]
 
 #: Missing-value codes of every schema: empty, not reported, not applicable, not yet extracted.
@@ -77,11 +76,6 @@ PLAUSIBLE_RANGES: dict[tuple[str, str], tuple[float, float]] = {
 }
 
 RowProblem = tuple[str, str, str]  # (field, code, message)
-
-
-def clean_row(row: dict[str, str]) -> dict[str, str | None]:
-    """Missing-value codes become None, so pydantic's own (fast) lax parsing does the rest."""
-    return {k: (None if v in MISSING_CODES else v) for k, v in row.items()}
 
 
 Num = float | None

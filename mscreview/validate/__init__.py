@@ -8,12 +8,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mscreview.validate.keys import check_keys
 from mscreview.validate.problems import Problem, Report, format_github, format_json, format_text
 from mscreview.validate.reading import read_package
 from mscreview.validate.semantic import check_semantics
-from mscreview.validate.structure import check_structure
+from mscreview.validate.structure import start_structure
 
 __all__ = ["Problem", "Report", "validate_package", "format_text", "format_json", "format_github"]
+
+
+#: Key problems are never hidden by a structural problem on the same line.
+_ALWAYS = frozenset({"primary-key", "foreign-key", "foreign-key-skipped", "not-sorted"})
 
 
 def validate_package(path: Path | str = "datapackage.json") -> Report:
@@ -28,6 +33,16 @@ def validate_package(path: Path | str = "datapackage.json") -> Report:
     pkg = read_package(path, report)
     if pkg is None:
         return report
-    check_structure(pkg, report)
-    check_semantics(pkg, report)
+    finish_structure = start_structure(pkg)
+    usable = {name for name, t in pkg.tables.items() if t.text is not None
+              and t.header == [f.get("name") for f in t.schema.get("fields", [])]}
+    meaning = Report(checked=report.checked)
+    check_keys(pkg, meaning, usable)
+    check_semantics(pkg, meaning)
+    finish_structure(report)
+    # one problem per cell: where frictionless found a structural problem on a line, the
+    # meaning checks of that line (made on an unparsable value) add nothing
+    structural = {(p.file, p.line) for p in report.problems}
+    report.problems += [p for p in meaning.problems
+                        if (p.file, p.line) not in structural or p.code in _ALWAYS]
     return report

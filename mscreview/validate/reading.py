@@ -49,12 +49,6 @@ class RawTable:
             return self.lines[i]
         return row_number
 
-    def dicts(self) -> list[tuple[int, dict[str, str]]]:
-        """(line, {field: raw cell}) for records as long as the header (ragged rows skipped)."""
-        h = self.header
-        n = len(h)
-        return [(ln, dict(zip(h, rec))) for ln, rec in zip(self.lines, self.records) if len(rec) == n]
-
 
 @dataclass
 class PackageFiles:

@@ -11,7 +11,6 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from mscreview import models
-from mscreview.tables import primary_key_sorter
 from mscreview.validate.problems import Report
 from mscreview.validate.reading import PackageFiles, RawTable
 
@@ -30,32 +29,21 @@ ALL_EXPERIMENTAL = "experimental"
 
 
 def _parse(table: RawTable, model: type[BaseModel], skip: set[int]) -> list[tuple[int, Any]]:
-    """Rows as models; lines in ``skip`` (already structurally wrong) are left out."""
+    """Rows as models; lines in ``skip`` (already reported) and ragged rows are left out."""
     validate = model.model_validate
+    missing = models.MISSING_CODES
+    idx = [(f, table.header.index(f)) for f in model.model_fields if f in table.header]
+    width = len(table.header)
     out = []
-    for line, row in table.dicts():
-        if line in skip:
+    for line, rec in zip(table.lines, table.records):
+        if line in skip or len(rec) != width:
             continue
         try:
-            out.append((line, validate(models.clean_row(row))))
-        except ValidationError:  # a type error frictionless has reported on this line
+            out.append((line, validate({f: (None if rec[i] in missing else rec[i])
+                                        for f, i in idx})))
+        except ValidationError:  # an unparsable cell: frictionless reports it on this line
             continue
     return out
-
-
-def _check_sorted(table: RawTable, report: Report) -> None:
-    key, fn = primary_key_sorter(table.schema, table.header)
-    if not key:
-        return
-    prev = None
-    for line, rec in zip(table.lines, table.records):
-        k = fn(rec)
-        if prev is not None and k < prev[1]:
-            report.add(table.file, line, key[0], "not-sorted",
-                       f"rows must be sorted by the primary key ({', '.join(key)}): this row belongs "
-                       f"before line {prev[0]}")
-            return
-        prev = (line, k)
 
 
 def check_semantics(pkg: PackageFiles, report: Report) -> None:
@@ -70,7 +58,6 @@ def check_semantics(pkg: PackageFiles, report: Report) -> None:
         report.checked[name] = len(table.records)
         if table.header != [f.get("name") for f in table.schema.get("fields", [])]:
             continue  # header problems are reported; rows under a wrong header mean nothing
-        _check_sorted(table, report)
         model = ROW_MODELS.get(name)
         if model is None:
             continue

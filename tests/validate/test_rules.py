@@ -33,6 +33,9 @@ EXPECTED = {
     "continuous_outcomes--unknown-unit": ("constraint-error", 2, "unit"),
     "continuous_outcomes--non-numeric-mean": ("type-error", 2, "central"),
     "continuous_outcomes--not-sorted": ("not-sorted", 3, "study_id"),
+    # '0.0' and '0' are the same number: a duplicate key
+    "continuous_outcomes--primary-key": (
+        "primary-key", 3, "study_id, arm_id, outcome, timepoint_weeks, value_type, source_id"),
     "continuous_outcomes--ragged-row": ("ragged-row", 2, ""),
     "continuous_outcomes--duplicate-label": ("duplicate-label", 1, "arm_id"),
     "continuous_outcomes--extra-label": ("extra-label", 1, "x"),
@@ -176,3 +179,12 @@ def test_github_annotation_escapes_separators(tmp_path: Path) -> None:
     report = Report()
     report.add("data/a,b.csv", 4, "f", "code", "50% bad\nline")
     assert format_github(report) == "::error file=data/a%2Cb.csv,line=4,title=code%3A f::50%25 bad%0Aline"
+
+
+def test_large_packages_check_structure_in_a_second_process(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mscreview.validate import structure
+
+    monkeypatch.setattr(structure, "PARALLEL_ROWS", 0)
+    report = validate_package(_with_defect(tmp_path, "continuous_outcomes--non-numeric-mean"))
+    assert [(p.code, p.line, p.field) for p in report.problems] == [("type-error", 2, "central")]
