@@ -74,8 +74,14 @@ def _load_state(root: Path, spec: str) -> State:
             kept = root / "reports" / "versions" / spec / "results.json"
             results = json.loads(kept.read_text()) if kept.exists() else None
             ref = f"v{spec}"
+            if _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}") is None:
+                # no tag: the commit that added the version's results holds its data
+                added = _git(root, "log", "--diff-filter=A", "--format=%H", "-1", "--",
+                             f"reports/versions/{spec}/results.json")
+                ref = (added or "").strip() or ref
         if _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}") is None:
-            raise UsageError(f"'{spec}' is neither a released version with a git tag nor a git ref")
+            raise UsageError(f"'{spec}' is neither a released version (git tag v{spec} or a commit "
+                             f"adding reports/versions/{spec}/) nor a git ref")
 
         def read(rel: str, ref: str = ref) -> str:
             text = _git(root, "show", f"{ref}:{rel}")

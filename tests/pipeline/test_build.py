@@ -157,3 +157,28 @@ def test_diff_reports_a_changed_value_by_its_key(tmp_path: Path) -> None:
     changed = d.rows["arms"]["changed"]
     assert changed == [(("testa2020", "msc"), {"n_analysed": ("19", "18")})]
     assert "changed testa2020 / msc: n_analysed: '19' -> '18'" in render_diff(d)
+
+
+def test_diff_finds_an_untagged_release_by_its_kept_results(tmp_path: Path) -> None:
+    import subprocess
+
+    root = tmp_path
+    make_package(root)
+    version_dir = root / "reports" / "versions" / "0.1.0"
+    version_dir.mkdir(parents=True)
+    (version_dir / "results.json").write_text('{"analyses": []}')
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(root), "-c", "user.email=t@t", "-c", "user.name=t", *args],
+                       check=True, capture_output=True)
+
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-qm", "release 0.1.0")
+    studies = root / "data" / "studies.csv"
+    studies.write_text(studies.read_text().replace("SYNTHETIC fixture trial", "SYNTHETIC trial"))
+    from mscreview.pipeline.diff import diff_states
+
+    d = diff_states(root)  # default: the last release (0.1.0) against the working tree
+    assert d.old == "0.1.0"
+    assert [k for k, _ in d.rows["studies"]["changed"]] == [("testa2020",)]
