@@ -243,7 +243,12 @@ def export(parquet_dir: Path, db_path: Path) -> None:
 @click.argument("new", required=False, default="WORKTREE")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text",
               show_default=True)
-def diff(old: str | None, new: str, fmt: str) -> None:
+@click.option("--old-results", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="results.json to use for OLD's estimates (e.g. a build of the base branch).")
+@click.option("--new-results", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="results.json to use for NEW's estimates.")
+def diff(old: str | None, new: str, fmt: str, old_results: Path | None,
+         new_results: Path | None) -> None:
     """Rows and pooled estimates changed between two states of the evidence.
 
     OLD and NEW are released versions (0.2.0), git refs (main, HEAD~3) or WORKTREE; the default
@@ -255,7 +260,9 @@ def diff(old: str | None, new: str, fmt: str) -> None:
     from mscreview.pipeline.diff import diff_states, render_diff
 
     try:
-        click.echo(render_diff(diff_states(Path("."), old, new), fmt), nl=False)
+        result = diff_states(Path("."), old, new, old_results=old_results,
+                             new_results=new_results)
+        click.echo(render_diff(result, fmt), nl=False)
     except MscreviewError as err:
         _fail(err)
 

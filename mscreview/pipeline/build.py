@@ -68,6 +68,21 @@ class _Progress:
             print(f"[{time.perf_counter() - self.start:5.1f}s] {step}", file=sys.stderr, flush=True)
 
 
+def _write_plots(context: dict[str, Any], folder: Path) -> None:
+    """Every figure of the report as a standalone SVG file."""
+    from mscreview.report import forest_svg, prisma_svg, rob_summary_svg, rob_traffic_light_svg
+
+    folder.mkdir()
+    for analysis in context["analyses"]:
+        (folder / f"forest-{analysis['id']}.svg").write_text(forest_svg(analysis, inline=False),
+                                                              encoding="utf-8")
+    rob = context["risk_of_bias"]
+    (folder / "rob-traffic-light.svg").write_text(rob_traffic_light_svg(rob, inline=False),
+                                                  encoding="utf-8")
+    (folder / "rob-summary.svg").write_text(rob_summary_svg(rob, inline=False), encoding="utf-8")
+    (folder / "prisma.svg").write_text(prisma_svg(context["prisma"], inline=False), encoding="utf-8")
+
+
 def build(package: Path | str = "datapackage.json", out: Path | str = "reports", *,
           quiet: bool = False) -> Path:
     """Build the report of ``package`` into ``out``; returns the path of ``index.html``.
@@ -114,6 +129,7 @@ def build(package: Path | str = "datapackage.json", out: Path | str = "reports",
                     {"label": "Results (JSON)", "path": "results.json"},
                     {"label": "DuckDB database", "path": "mscreview.duckdb"},
                     {"label": "Parquet files (one per table and view)", "path": "parquet/"},
+                    {"label": "Plots as SVG (forest plots, risk of bias, PRISMA)", "path": "plots/"},
                     *({"label": f"{res['name']}.csv", "path": f"data/{res['name']}.csv"}
                       for res in descriptor["resources"]),
                 ],
@@ -128,12 +144,13 @@ def build(package: Path | str = "datapackage.json", out: Path | str = "reports",
             json.dumps(context, indent=2, ensure_ascii=False, sort_keys=True, allow_nan=False) + "\n",
             encoding="utf-8")
         progress("exporting downloads")
+        _write_plots(context, tmp / "plots")
         export_parquet(db_path, tmp / "parquet")
         (tmp / "data").mkdir()
         for res in descriptor["resources"]:
             shutil.copy(root / res["path"], tmp / "data" / Path(res["path"]).name)
         progress("publishing")
-        for item in ("parquet", "data"):
+        for item in ("parquet", "data", "plots"):
             target = out / item
             if target.exists():
                 shutil.rmtree(target)

@@ -162,14 +162,25 @@ class Diff:
     moved: list[Moved] = field(default_factory=list)
 
 
-def diff_states(root: Path | str = ".", old: str | None = None, new: str = WORKTREE) -> Diff:
-    """Compare two states of the package under ``root`` (default: last release vs working tree)."""
+def diff_states(root: Path | str = ".", old: str | None = None, new: str = WORKTREE, *,
+                old_results: Path | None = None, new_results: Path | None = None) -> Diff:
+    """Compare two states of the package under ``root`` (default: last release vs working tree).
+
+    ``old_results``/``new_results`` name results.json files to compare instead of the states' own
+    (e.g. a report just built from the base branch of a pull request).
+    """
     root = Path(root)
     if old is None:
         old = latest_release(root)
         if old is None:
             raise UsageError("no released version under reports/versions/; name OLD explicitly")
     a, b = _load_state(root, old), _load_state(root, new)
+    for state, path in ((a, old_results), (b, new_results)):
+        if path is not None:
+            try:
+                state.results = json.loads(Path(path).read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError) as err:
+                raise UsageError(f"cannot read results file {path}: {err}") from err
     diff = Diff(a.label, b.label)
     for name in sorted(set(a.tables) | set(b.tables)):
         ta, tb = a.tables.get(name, {}), b.tables.get(name, {})

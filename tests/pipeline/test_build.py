@@ -59,6 +59,9 @@ def test_build_pools_and_renders(two_trials: Path) -> None:
     assert "Zeta 2030" in html and "Testa 2020" in html
     assert results["data_hash"].startswith("sha256:")
     assert (out / "mscreview.duckdb").exists() and any((out / "parquet").glob("*.parquet"))
+    svg = (out / "plots" / "forest-meld-overall.svg").read_text()
+    assert svg.startswith("<svg") and "Zeta 2030" in svg
+    assert (out / "plots" / "prisma.svg").exists() and (out / "plots" / "rob-summary.svg").exists()
 
 
 def test_albumin_units_are_harmonised_for_the_smd(two_trials: Path) -> None:
