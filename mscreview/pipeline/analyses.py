@@ -78,7 +78,8 @@ class _Views:
                    m.timepoint_label AS timepoint, m.status, m.source_id, m.locator, m.included,
                    w.label AS "window"
             FROM missing_values m LEFT JOIN time_windows w
-              ON m.timepoint_weeks >= w.lower_weeks AND m.timepoint_weeks < w.upper_weeks""", [])
+              ON m.timepoint_weeks >= w.lower_weeks AND m.timepoint_weeks < w.upper_weeks
+            ORDER BY m.label, m.timepoint_weeks, m.arm_id, m.outcome, m.source_id""", [])
 
     def rows(self, a: Analysis) -> list[dict[str, Any]]:
         if a.view not in self._rows:
@@ -180,9 +181,8 @@ def run_analysis(views: _Views, a: Analysis, kind: str) -> dict[str, Any]:
     if not rows or effects.k == 0:
         where = "the main time window (3 months)" if a.time_window == "main" else (
             "any time point" if a.time_window == "any" else f"the {a.time_window} window")
-        out["reason"] = (f"No included trial has usable arm-level {out['outcome_label']} data at "
-                         f"{where}: {len(out['missing'])} value(s) are missing (see the call for "
-                         "data).")
+        out["reason"] = (f"No included trial has usable {out['outcome_label']} data at {where} "
+                         f"({len(out['missing'])} values missing: see the call for data).")
         return out
     pool_fn = _pool_fn(a, kind)
     col = a.group_column

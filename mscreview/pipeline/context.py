@@ -13,7 +13,7 @@ import duckdb
 from mscreview.pipeline.analyses import OUTCOME_LABELS
 from mscreview.pipeline.diff import compare_results
 
-__all__ = ["assemble", "published_vs_repooled", "summary", "changes"]
+__all__ = ["assemble", "call_for_data", "published_vs_repooled", "summary", "changes"]
 
 ROB_DOMAINS = [
     ("random_sequence_generation", "Random sequence generation (selection bias)"),
@@ -104,6 +104,35 @@ def published_vs_repooled(published: list[dict[str, Any]], analyses: list[dict[s
             "repooled": repooled, "analysis_id": a["id"] if a else None, "note": note,
             "missing": missing,
         })
+    return out
+
+
+def call_for_data(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The missing values behind unpooled published results, one entry per study and source.
+
+    Each entry says which outcomes at which time points and arms are missing, where the source
+    should have them, and which published results they would let us check.
+    """
+    studies: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in rows:
+        if r["repooled"] is not None:
+            continue
+        for m in r["missing"]:
+            key = (m["study_id"], m["source_id"])
+            entry = studies.setdefault(key, {
+                "study_id": m["study_id"], "label": m["label"], "source_id": m["source_id"],
+                "locator": m["locator"], "status": m["status"], "needs": {}, "results": []})
+            need = entry["needs"].setdefault(m["outcome"], {"timepoints": [], "arms": []})
+            for field, value in (("timepoints", m["timepoint"]), ("arms", m["arm_id"])):
+                if value not in need[field]:
+                    need[field].append(value)
+            if r["result_id"] not in entry["results"]:
+                entry["results"].append(r["result_id"])
+    out = []
+    for entry in sorted(studies.values(), key=lambda e: (e["label"] or "", e["source_id"])):
+        entry["needs"] = [{"outcome": o, "outcome_label": OUTCOME_LABELS.get(o, o), **v}
+                          for o, v in sorted(entry["needs"].items())]
+        out.append(entry)
     return out
 
 
@@ -295,6 +324,7 @@ def assemble(con: duckdb.DuckDBPyConnection, analyses: list[dict[str, Any]],
         "risk_of_bias": rob,
         "prisma": _prisma(con),
     }
+    context["call_for_data"] = call_for_data(context["published_vs_repooled"])
     context["summary"] = summary(analyses, published, rob)
     context["changes"] = changes(previous, context)
     return context

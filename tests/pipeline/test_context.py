@@ -52,3 +52,24 @@ def test_time_totals_are_never_recomputed() -> None:
 
 def test_first_version_has_no_changes() -> None:
     assert changes(None, {"analyses": [], "studies": []})["first_version"] is True
+
+
+def test_call_for_data_groups_missing_values_by_study_and_source() -> None:
+    from mscreview.pipeline.context import call_for_data
+
+    def m(arm: str, tp: str, outcome: str = "MELD") -> dict:
+        return {"study_id": "x2020", "label": "X 2020", "arm_id": arm, "outcome": outcome,
+                "timepoint": tp, "status": "not_reachable", "source_id": "x2020-article",
+                "locator": "Table 2"}
+
+    rows = [{"result_id": "meld-overall", "repooled": None,
+             "missing": [m("control", "3 months"), m("msc", "3 months")]},
+            {"result_id": "meld-time-6month", "repooled": None,
+             "missing": [m("control", "6 months"), m("msc", "6 months", "ALB")]},
+            {"result_id": "done", "repooled": {"estimate": 1.0}, "missing": [m("msc", "1 week")]}]
+    (entry,) = call_for_data(rows)
+    assert entry["results"] == ["meld-overall", "meld-time-6month"]
+    needs = {n["outcome"]: n for n in entry["needs"]}
+    assert needs["MELD"]["timepoints"] == ["3 months", "6 months"]
+    assert needs["MELD"]["arms"] == ["control", "msc"]
+    assert needs["ALB"]["timepoints"] == ["6 months"]

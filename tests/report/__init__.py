@@ -149,6 +149,13 @@ def synthetic_context() -> dict[str, Any]:
              "missing": [_missing("alpha2001", "Alpha 2001", "control", "TBIL", "12 months"),
                          _missing("gamma2005", "Gamma 2005", "MSC", "TBIL", "12 months")]},
         ],
+        "call_for_data": [
+            {"study_id": sid, "label": label, "source_id": f"{sid}-paper", "locator": "Table 2",
+             "status": "not reported", "results": ["seedB-4"],
+             "needs": [{"outcome": "TBIL", "outcome_label": "Total bilirubin",
+                        "timepoints": ["12 months"], "arms": [arm]}]}
+            for sid, label, arm in (("alpha2001", "Alpha 2001", "control"),
+                                    ("gamma2005", "Gamma 2005", "MSC"))],
         "discrepancies": [
             {"discrepancy_id": "D1", "study_id": "beta2003", "label": "Beta 2003",
              "field": "n_ctl", "seed_value": "30", "primary_value": "28",

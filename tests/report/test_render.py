@@ -179,9 +179,9 @@ def test_published_vs_repooled_lists_missing_numbers(html: str) -> None:
     section = _section(html, "published-vs-repooled")
     assert "not re-pooled" in section
     assert "pools time points twice; not re-pooled" in section
-    assert 'id="call-seedB-4"' in section
-    for text in ["Gamma 2005", "Alpha 2001", "TBIL", "12 months", "control", "MSC",
-                 "gamma2005-paper, Table 2"]:
+    assert 'href="#call-for-data"' in section and 'id="call-alpha2001"' in section
+    for text in ["Gamma 2005", "Alpha 2001", "Total bilirubin", "12 months", "control", "MSC",
+                 "gamma2005-paper, Table 2", "seedB-4"]:
         assert text in section, text
     assert "-1.71 [-2.79, -0.62]" in section and "P &lt; 0.001" in section
 
