@@ -76,10 +76,12 @@ def _write_plots(context: dict[str, Any], folder: Path) -> None:
     for analysis in context["analyses"]:
         (folder / f"forest-{analysis['id']}.svg").write_text(forest_svg(analysis, inline=False),
                                                               encoding="utf-8")
-    rob = context["risk_of_bias"]
-    (folder / "rob-traffic-light.svg").write_text(rob_traffic_light_svg(rob, inline=False),
-                                                  encoding="utf-8")
-    (folder / "rob-summary.svg").write_text(rob_summary_svg(rob, inline=False), encoding="utf-8")
+    for rob in context["risk_of_bias"]:
+        who = rob["assessor_id"]
+        (folder / f"rob-traffic-light-{who}.svg").write_text(
+            rob_traffic_light_svg(rob, inline=False), encoding="utf-8")
+        (folder / f"rob-summary-{who}.svg").write_text(rob_summary_svg(rob, inline=False),
+                                                       encoding="utf-8")
     (folder / "prisma.svg").write_text(prisma_svg(context["prisma"], inline=False), encoding="utf-8")
 
 

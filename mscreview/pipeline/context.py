@@ -161,7 +161,7 @@ def _reading(a: dict[str, Any]) -> str:
 
 
 def summary(analyses: list[dict[str, Any]], published: list[dict[str, Any]],
-            rob: dict[str, Any]) -> list[dict[str, Any]]:
+            rob: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Summary of findings: the main analysis per outcome with the seed's estimate beside it."""
     pub = {p["result_id"]: p for p in published}
     main = {}
@@ -169,8 +169,13 @@ def summary(analyses: list[dict[str, Any]], published: list[dict[str, Any]],
         if a["grouping"] == "none" and a["outcome"] in MAIN_OUTCOMES and a["outcome"] not in main \
                 and (a["time_window"] in ("main", "any")):
             main[a["outcome"]] = a
-    high_or_unclear = {s["study_id"] for s in rob.get("studies", [])
-                       if s["judgements"].get("random_sequence_generation") in ("high", "unclear")}
+    sequence: dict[str, str | None] = {}
+    for block in rob:  # seed first, then ours: our own judgement wins where we made one
+        for s in block["studies"]:
+            j = s["judgements"].get("random_sequence_generation")
+            if j is not None:
+                sequence[s["study_id"]] = j
+    high_or_unclear = {sid for sid, j in sequence.items() if j in ("high", "unclear")}
     out = []
     for outcome in MAIN_OUTCOMES:
         a = main.get(outcome)
@@ -233,7 +238,8 @@ def changes(previous: dict[str, Any] | None, current: dict[str, Any]) -> dict[st
     }
 
 
-def _rob(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+def _rob(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """One block per assessor: the seed review's judgements, then ours (where we made any)."""
     rows = _rows(con, "SELECT r.*, s.label FROM risk_of_bias r JOIN studies s USING (study_id) "
                       "ORDER BY s.year, s.label")
     by_assessor: dict[str, dict[str, dict[str, Any]]] = {}
@@ -244,12 +250,11 @@ def _rob(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         entry["judgements"][r["domain"]] = r["judgement"]
         entry["support"][r["domain"]] = r["support"]
     domains = [{"id": d, "label": lab} for d, lab in ROB_DOMAINS]
-    seed = list(by_assessor.get("seed", {}).values())
-    for s in seed:  # merge our own judgements where the seed gives none
-        ours = by_assessor.get("mscreview", {}).get(s["study_id"])
-        s["ours"] = ours["judgements"] if ours else {}
-    return {"domains": domains, "studies": seed, "assessor": "seed",
-            "mscreview": list(by_assessor.get("mscreview", {}).values())}
+    names = {"seed": "the seed review (Lu 2023), from its text",
+             "mscreview": "mscreview, from the primary sources read so far (partial)"}
+    return [{"assessor": names.get(a, a), "assessor_id": a, "domains": domains,
+             "studies": list(by_assessor[a].values())}
+            for a in ("seed", "mscreview") if a in by_assessor]
 
 
 def _prisma(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:

@@ -61,7 +61,7 @@ def test_build_pools_and_renders(two_trials: Path) -> None:
     assert (out / "mscreview.duckdb").exists() and any((out / "parquet").glob("*.parquet"))
     svg = (out / "plots" / "forest-meld-overall.svg").read_text()
     assert svg.startswith("<svg") and "Zeta 2030" in svg
-    assert (out / "plots" / "prisma.svg").exists() and (out / "plots" / "rob-summary.svg").exists()
+    assert (out / "plots" / "prisma.svg").exists() and (out / "plots" / "rob-summary-mscreview.svg").exists()
 
 
 def test_albumin_units_are_harmonised_for_the_smd(two_trials: Path) -> None:
