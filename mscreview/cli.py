@@ -6,17 +6,34 @@ Exit codes: 0 success, 1 invalid input or failed job, 2 usage error.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, NoReturn, TypeVar
 
 import click
 
 from mscreview import __version__
 from mscreview.errors import MscreviewError, ProblemsError
 
+T = TypeVar("T")
 
-def _fail(err: MscreviewError) -> None:
+
+def _fail(err: MscreviewError) -> NoReturn:
     click.echo(f"error: {err}", err=True)
     sys.exit(err.exit_code)
+
+
+def _call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a pipeline function; a user error becomes its message(s) and exit code, never a trace."""
+    try:
+        return fn(*args, **kwargs)
+    except ProblemsError as err:
+        from mscreview.pipeline.checks import render_problems
+
+        click.echo(render_problems(err.problems), err=True)
+        _fail(err)
+    except MscreviewError as err:
+        _fail(err)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -56,13 +73,8 @@ def pool(
     """
     from mscreview.pipeline.pool import format_pool_json, format_pool_table, run_pool
 
-    try:
-        result = run_pool(
-            input_csv, measure=measure.upper(), model=model, tau2_method=tau2_method, hksj=hksj, by=by
-        )
-    except MscreviewError as err:
-        _fail(err)
-        return
+    result = _call(run_pool, input_csv, measure=measure.upper(), model=model,
+                   tau2_method=tau2_method, hksj=hksj, by=by)
     click.echo(format_pool_json(result) if fmt == "json" else format_pool_table(result))
 
 
@@ -92,19 +104,9 @@ def validate(package: Path, fmt: str) -> None:
     """
     from mscreview.pipeline.checks import render_report, run_validate
 
-    try:
-        report = run_validate(package)
-    except MscreviewError as err:
-        _fail(err)
-        return
+    report = _call(run_validate, package)
     click.echo(render_report(report, fmt))
     sys.exit(0 if report.valid else 1)
-
-
-def _print_problems(problems: list, fmt: str = "text") -> None:
-    from mscreview.pipeline.checks import render_problems
-
-    click.echo(render_problems(problems, fmt), err=True)
 
 
 @cli.command("add-trial")
@@ -126,15 +128,7 @@ def add_trial_cmd(trial_file: Path | None, package: Path, show_template: bool) -
         return
     if trial_file is None:
         raise click.UsageError("give a TRIAL_FILE, or --template to print one")
-    try:
-        added = add_trial(trial_file, package)
-    except ProblemsError as err:
-        _print_problems(err.problems)
-        _fail(err)
-        return
-    except MscreviewError as err:
-        _fail(err)
-        return
+    added = _call(add_trial, trial_file, package)
     click.echo("added: " + ", ".join(f"{n} {name}" for name, n in added.items()))
 
 
@@ -153,15 +147,7 @@ def build(package: Path, out: Path, quiet: bool) -> None:
     """
     from mscreview.pipeline.build import build as run_build
 
-    try:
-        written = run_build(package, out, quiet=quiet)
-    except ProblemsError as err:
-        _print_problems(err.problems)
-        _fail(err)
-        return
-    except MscreviewError as err:
-        _fail(err)
-        return
+    written = _call(run_build, package, out, quiet=quiet)
     if not quiet:
         click.echo(f"report: {written}")
 
@@ -179,15 +165,7 @@ def db(package: Path, out: Path) -> None:
     """
     from mscreview.pipeline.database import make_database
 
-    try:
-        path = make_database(package, out)
-    except ProblemsError as err:
-        _print_problems(err.problems)
-        _fail(err)
-        return
-    except MscreviewError as err:
-        _fail(err)
-        return
+    path = _call(make_database, package, out)
     click.echo(f"database: {path}")
 
 
@@ -207,14 +185,10 @@ def sql(query: str | None, db_path: Path, fmt: str) -> None:
     """
     from mscreview.pipeline.database import format_rows, open_shell, query_database
 
-    try:
-        if query is None:
-            click.echo(open_shell(db_path))
-            return
-        columns, rows = query_database(db_path, query)
-    except MscreviewError as err:
-        _fail(err)
+    if query is None:
+        click.echo(_call(open_shell, db_path))
         return
+    columns, rows = _call(query_database, db_path, query)
     click.echo(format_rows(columns, rows, fmt))
 
 
@@ -230,11 +204,7 @@ def export(parquet_dir: Path, db_path: Path) -> None:
     """
     from mscreview.pipeline.database import export_all
 
-    try:
-        paths = export_all(db_path, parquet_dir)
-    except MscreviewError as err:
-        _fail(err)
-        return
+    paths = _call(export_all, db_path, parquet_dir)
     click.echo(f"{len(paths)} Parquet files in {parquet_dir}")
 
 
@@ -259,12 +229,9 @@ def diff(old: str | None, new: str, fmt: str, old_results: Path | None,
     """
     from mscreview.pipeline.diff import diff_states, render_diff
 
-    try:
-        result = diff_states(Path("."), old, new, old_results=old_results,
-                             new_results=new_results)
-        click.echo(render_diff(result, fmt), nl=False)
-    except MscreviewError as err:
-        _fail(err)
+    result = _call(diff_states, Path("."), old, new, old_results=old_results,
+                   new_results=new_results)
+    click.echo(render_diff(result, fmt), nl=False)
 
 
 @cli.command()
@@ -281,11 +248,7 @@ def release(part: str) -> None:
     """
     from mscreview.pipeline.release import release as run_release
 
-    try:
-        version = run_release(Path("."), part)
-    except MscreviewError as err:
-        _fail(err)
-        return
+    version = _call(run_release, Path("."), part)
     click.echo(f"released {version}")
 
 
