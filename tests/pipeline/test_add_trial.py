@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from pathlib import Path
 
@@ -11,7 +10,7 @@ from click.testing import CliRunner
 
 from mscreview.cli import cli
 from mscreview.validate import validate_package
-from tests.conftest import FIXTURES, ROOT
+from tests.conftest import FIXTURES, ROOT, tree_digest
 
 TRIALS = FIXTURES / "trials"
 
@@ -24,14 +23,6 @@ def package_copy(tmp_path: Path) -> Path:
     shutil.copytree(ROOT / "schemas", tmp_path / "schemas")
     shutil.copytree(ROOT / "data", tmp_path / "data")
     return tmp_path / "datapackage.json"
-
-
-def _digest(folder: Path) -> str:
-    h = hashlib.sha256()
-    for p in sorted(folder.rglob("*")):
-        if p.is_file():
-            h.update(str(p.relative_to(folder)).encode() + p.read_bytes())
-    return h.hexdigest()
 
 
 def test_complete_trial_is_added_to_every_resource(package_copy: Path) -> None:
@@ -49,11 +40,11 @@ def test_readding_a_study_is_refused(package_copy: Path) -> None:
     runner = CliRunner()
     args = ["add-trial", str(TRIALS / "complete.yaml"), "--package", str(package_copy)]
     assert runner.invoke(cli, args).exit_code == 0
-    before = _digest(package_copy.parent)
+    before = tree_digest(package_copy.parent)
     again = runner.invoke(cli, args)
     assert again.exit_code == 1
     assert "study-exists" in again.output
-    assert _digest(package_copy.parent) == before
+    assert tree_digest(package_copy.parent) == before
 
 
 EXPECTED = {
@@ -69,12 +60,12 @@ EXPECTED = {
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_broken_trial_leaves_package_byte_for_byte_unchanged(package_copy: Path, name: str) -> None:
-    before = _digest(package_copy.parent)
+    before = tree_digest(package_copy.parent)
     result = CliRunner().invoke(cli, ["add-trial", str(TRIALS / f"{name}.yaml"),
                                       "--package", str(package_copy)])
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
-    assert _digest(package_copy.parent) == before
+    assert tree_digest(package_copy.parent) == before
     field, code = EXPECTED[name]
     if field is None:
         assert "not valid" in result.output

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -14,7 +13,7 @@ from click.testing import CliRunner
 from mscreview.cli import cli
 from mscreview.pipeline.build import build
 from mscreview.pipeline.release import keep_version
-from tests.conftest import FIXTURES, ROOT, make_package
+from tests.conftest import FIXTURES, ROOT, make_package, tree_digest
 
 TRIAL = FIXTURES / "trials" / "complete.yaml"
 
@@ -28,14 +27,6 @@ def _set_version(pkg: Path, version: str) -> None:
     desc = json.loads(pkg.read_text())
     desc["version"] = version
     pkg.write_text(json.dumps(desc, indent=2) + "\n")
-
-
-def _digest(folder: Path) -> str:
-    h = hashlib.sha256()
-    for p in sorted(folder.rglob("*")):
-        if p.is_file():
-            h.update(str(p.relative_to(folder)).encode() + p.read_bytes())
-    return h.hexdigest()
 
 
 @pytest.fixture
@@ -87,14 +78,14 @@ def test_rebuild_is_byte_identical(two_trials: Path, monkeypatch: pytest.MonkeyP
 def test_failed_build_leaves_previous_report_untouched(two_trials: Path) -> None:
     out = two_trials.parent / "reports"
     build(two_trials, out, quiet=True)
-    before = _digest(out)
+    before = tree_digest(out)
     bad = two_trials.parent / "data" / "continuous_outcomes.csv"
     bad.write_text(bad.read_text().replace(",sd,3.1,", ",sd,0,", 1))
     result = CliRunner().invoke(cli, ["build", "--package", str(two_trials), "--out", str(out),
                                       "--quiet"])
     assert result.exit_code == 1
     assert "sd-not-positive" in result.output
-    assert _digest(out) == before
+    assert tree_digest(out) == before
     assert not [p for p in out.iterdir() if p.name.startswith(".tmp")]
 
 

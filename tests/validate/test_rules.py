@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -12,7 +11,7 @@ from click.testing import CliRunner
 
 from mscreview.cli import cli
 from mscreview.validate import validate_package
-from tests.conftest import FIXTURES, ROOT
+from tests.conftest import FIXTURES, ROOT, tree_digest
 
 DEFECTS = FIXTURES / "defects"
 
@@ -128,15 +127,6 @@ def test_all_problems_reported_not_just_the_first(tmp_path: Path) -> None:
     assert {"sd-not-positive", "n-analysed-exceeds-randomised"} <= codes
 
 
-def _tree_hash(folder: Path) -> str:
-    h = hashlib.sha256()
-    for p in sorted(folder.rglob("*")):
-        h.update(str(p.relative_to(folder)).encode())
-        if p.is_file():
-            h.update(p.read_bytes())
-    return h.hexdigest()
-
-
 @pytest.mark.parametrize("stem", ["continuous_outcomes--binary-content",
                                   "continuous_outcomes--encoding-error",
                                   "continuous_outcomes--ragged-row",
@@ -147,12 +137,12 @@ def _tree_hash(folder: Path) -> str:
 @pytest.mark.parametrize("fmt", ["text", "json", "github"])
 def test_cli_bad_input_exit_1_no_traceback_no_writes(tmp_path: Path, stem: str, fmt: str) -> None:
     pkg = _with_defect(tmp_path, stem)
-    before = _tree_hash(tmp_path)
+    before = tree_digest(tmp_path)
     result = CliRunner().invoke(cli, ["validate", "--package", str(pkg), "--format", fmt])
     assert result.exit_code == 1, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "Traceback" not in result.output
-    assert _tree_hash(tmp_path) == before
+    assert tree_digest(tmp_path) == before
     if fmt == "json":
         items = json.loads(result.output)
         assert items and set(items[0]) == {"file", "line", "field", "code", "message"}
