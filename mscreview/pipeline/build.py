@@ -15,6 +15,7 @@ import shutil
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,42 @@ class _Progress:
             print(f"[{time.perf_counter() - self.start:5.1f}s] {step}", file=sys.stderr, flush=True)
 
 
+def _context(descriptor_path: Path, db_path: Path) -> dict[str, Any]:
+    """Pool the plan on the database and gather the whole report context."""
+    import duckdb
+
+    from mscreview.pipeline.analyses import run_plan
+    from mscreview.pipeline.context import assemble
+    from mscreview.plan import analysis_views, load_plan
+
+    descriptor = json.loads(descriptor_path.read_text(encoding="utf-8"))
+    version = descriptor.get("version", "")
+    plan = load_plan(package_path=descriptor_path)
+    kinds = {name: info.kind for name, info in analysis_views().items()}
+    meta = {
+        "title": descriptor.get("title", "mscreview"),
+        "data_version": version,
+        "data_hash": data_hash(descriptor_path),
+        "built_at": _built_at(),
+        "rebuild_command": "pip install . && mscreview build",
+        "citation": CITATION.format(version=version),
+        "downloads": [
+            {"label": "Results (JSON)", "path": "results.json"},
+            {"label": "DuckDB database", "path": "mscreview.duckdb"},
+            {"label": "Parquet files (one per table and view)", "path": "parquet/"},
+            {"label": "Plots as SVG (forest plots, risk of bias, PRISMA)", "path": "plots/"},
+            *({"label": f"{res['name']}.csv", "path": f"data/{res['name']}.csv"}
+              for res in descriptor["resources"]),
+        ],
+    }
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        return assemble(con, run_plan(con, plan, kinds), meta,
+                        previous_results(descriptor_path.parent, version))
+    finally:
+        con.close()
+
+
 def _write_plots(context: dict[str, Any], folder: Path) -> None:
     """Every figure of the report as a standalone SVG file."""
     from mscreview.report import forest_svg, prisma_svg, rob_summary_svg, rob_traffic_light_svg
@@ -94,11 +131,6 @@ def build(package: Path | str = "datapackage.json", out: Path | str = "reports",
     mscreview.errors.ProblemsError
         When the package is invalid (nothing is written).
     """
-    import duckdb
-
-    from mscreview.pipeline.analyses import run_plan
-    from mscreview.pipeline.context import assemble
-    from mscreview.plan import analysis_views, load_plan
     from mscreview.report import render
     from mscreview.store import build_database, export_parquet
 
@@ -109,45 +141,27 @@ def build(package: Path | str = "datapackage.json", out: Path | str = "reports",
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     descriptor = json.loads(descriptor_path.read_text(encoding="utf-8"))
-    version = descriptor.get("version", "")
     with tempfile.TemporaryDirectory(dir=out, prefix=".tmp-build-") as tmp_name:
         tmp = Path(tmp_name)
         progress("building the database")
         db_path = build_database(descriptor_path, tmp / "mscreview.duckdb")
-        progress("pooling the analysis plan")
-        plan = load_plan(package_path=descriptor_path)
-        kinds = {name: info.kind for name, info in analysis_views().items()}
-        con = duckdb.connect(str(db_path), read_only=True)
+        # the Parquet downloads are written by DuckDB's own threads while we pool and render
+        exporter = ThreadPoolExecutor(max_workers=1)
+        parquet = exporter.submit(export_parquet, db_path, tmp / "parquet")
+        exporter.shutdown(wait=False)
         try:
-            analyses = run_plan(con, plan, kinds)
-            meta = {
-                "title": descriptor.get("title", "mscreview"),
-                "data_version": version,
-                "data_hash": data_hash(descriptor_path),
-                "built_at": _built_at(),
-                "rebuild_command": "pip install . && mscreview build",
-                "citation": CITATION.format(version=version),
-                "downloads": [
-                    {"label": "Results (JSON)", "path": "results.json"},
-                    {"label": "DuckDB database", "path": "mscreview.duckdb"},
-                    {"label": "Parquet files (one per table and view)", "path": "parquet/"},
-                    {"label": "Plots as SVG (forest plots, risk of bias, PRISMA)", "path": "plots/"},
-                    *({"label": f"{res['name']}.csv", "path": f"data/{res['name']}.csv"}
-                      for res in descriptor["resources"]),
-                ],
-            }
-            context = assemble(con, analyses, meta, previous_results(root, version))
+            progress("pooling the analysis plan")
+            context = _context(descriptor_path, db_path)
+            progress("rendering the report")
+            (tmp / "index.html").write_text(render(context), encoding="utf-8")
+            (tmp / "results.json").write_text(
+                json.dumps(context, indent=2, ensure_ascii=False, sort_keys=True,
+                           allow_nan=False) + "\n", encoding="utf-8")
+            progress("exporting downloads")
+            _write_plots(context, tmp / "plots")
         finally:
-            con.close()
-        progress("rendering the report")
-        html = render(context)
-        (tmp / "index.html").write_text(html, encoding="utf-8")
-        (tmp / "results.json").write_text(
-            json.dumps(context, indent=2, ensure_ascii=False, sort_keys=True, allow_nan=False) + "\n",
-            encoding="utf-8")
-        progress("exporting downloads")
-        _write_plots(context, tmp / "plots")
-        export_parquet(db_path, tmp / "parquet")
+            wait([parquet])  # never leave the exporter writing into a folder being removed
+        parquet.result()
         (tmp / "data").mkdir()
         for res in descriptor["resources"]:
             shutil.copy(root / res["path"], tmp / "data" / Path(res["path"]).name)
