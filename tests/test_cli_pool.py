@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,21 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_missing_by_column(tmp_path: Path) -> None:
     res = run(tmp_path, CONTINUOUS, "--measure", "MD", "--by", "dose")
     assert res.exit_code == 1 and "line 1, column 'dose'" in res.output
+
+
+def test_table_prints_overall_weights_in_subgroups_as_revman(tmp_path: Path) -> None:
+    path = tmp_path / "sub.csv"
+    path.write_text("study,n1,mean1,sd1,n2,mean2,sd2,route\n"
+                    "A 2001,20,12.1,2.3,20,14.0,2.9,iv\n"
+                    "B 2003,30,13.0,3.1,28,13.9,3.3,ha\n"
+                    "C 2007,15,11.5,2.0,16,14.2,2.6,ha\n")
+    out = CliRunner().invoke(cli, ["pool", str(path), "--measure", "MD", "--by", "route"]).output
+    def weight(line: str) -> float:
+        return float(re.findall(r"(\d+\.\d)%", line)[-1])
+
+    weights = [weight(line) for line in out.splitlines()
+               if line.startswith(("A 2001", "B 2003", "C 2007"))]
+    subtotals = [weight(line) for line in out.splitlines() if line.startswith("Subtotal")]
+    assert sum(weights) == pytest.approx(100, abs=0.15)
+    assert subtotals[0] == pytest.approx(weights[0], abs=0.05)
+    assert subtotals[1] == pytest.approx(weights[1] + weights[2], abs=0.15)

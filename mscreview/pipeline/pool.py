@@ -359,8 +359,15 @@ _ARM_COLS = {
 
 
 def _block(
-    run: PoolRun, r: PoolResult, total_label: str, width: int, show_studies: bool = True
+    run: PoolRun, r: PoolResult, total_label: str, width: int, show_studies: bool = True,
+    weights: dict[str, float] | None = None,
 ) -> list[str]:
+    """One RevMan block: study rows, the (sub)total, heterogeneity and overall-effect lines.
+
+    ``weights`` are the percentages to print (RevMan prints every study's weight in the overall
+    analysis, and a subtotal as the sum of its studies'); default: ``r``'s own weights.
+    """
+    weights = weights or {s.study: s.weight for s in r.studies}
     lines = []
     arms = _ARM_COLS.get(run.kind)
     for s in r.studies if show_studies else ():
@@ -371,7 +378,7 @@ def _block(
             cells = [_g(s.yi), _g(math.sqrt(s.vi))]
         lines.append(
             f"{s.study:<{width}}" + "".join(f"{c:>9}" for c in cells)
-            + f"{s.weight:>8.1f}%   {_effect(s.effect, s.ci_low, s.ci_high)}"
+            + f"{weights[s.study]:>8.1f}%   {_effect(s.effect, s.ci_low, s.ci_high)}"
         )
     for e in r.excluded if show_studies else ():
         lines.append(f"{e.study:<{width}}  Not estimable: {e.reason}")
@@ -382,7 +389,8 @@ def _block(
             cells += [""] * (len(arms) - 1) + [f"{tot[arm]:g}"]
     else:
         cells = ["", ""]
-    weight = f"{100.0:>8.1f}%" if r.k else f"{'':>9}"
+    share = sum(weights[s.study] for s in r.studies)
+    weight = f"{share:>8.1f}%" if r.k else f"{'':>9}"
     lines.append(
         f"{total_label:<{width}}" + "".join(f"{c:>9}" for c in cells)
         + f"{weight}   {_effect(r.estimate, r.ci_low, r.ci_high)}"
@@ -421,7 +429,8 @@ def format_pool_table(run: PoolRun) -> str:
         sa = run.subgroups
         for i, (name, res) in enumerate(zip(sa.names, sa.subgroups, strict=True), 1):
             lines.append(f"{i}. {run.by} = {name}")
-            lines += _block(run, res, "Subtotal (95% CI)", width)
+            lines += _block(run, res, "Subtotal (95% CI)", width,
+                            weights={s.study: s.weight for s in r.studies})
             lines.append("")
         lines += _block(run, r, "Total (95% CI)", width, show_studies=False)
         t = sa.test
