@@ -9,6 +9,7 @@ from mscreview.validate import (
     Report,
     format_github,
     format_json,
+    format_lines,
     format_text,
     validate_package,
 )
@@ -28,6 +29,6 @@ def render_report(report: Report, fmt: str) -> str:
     return _FORMATS[fmt](report)
 
 
-def render_problems(problems: list[Problem], fmt: str = "text") -> str:
-    """Render a bare list of problems (e.g. those of a rejected trial file)."""
-    return render_report(Report(problems=list(problems)), fmt).rsplit("\n", 1)[0]
+def render_problems(problems: list[Problem]) -> str:
+    """A bare list of problems (e.g. those of a rejected trial file), one line each."""
+    return format_lines(problems)

@@ -9,12 +9,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from mscreview.validate.keys import check_keys
-from mscreview.validate.problems import Problem, Report, format_github, format_json, format_text
+from mscreview.validate.problems import (
+    Problem,
+    Report,
+    format_github,
+    format_json,
+    format_lines,
+    format_text,
+)
 from mscreview.validate.reading import read_package
 from mscreview.validate.semantic import check_semantics
 from mscreview.validate.structure import start_structure
 
-__all__ = ["Problem", "Report", "validate_package", "format_text", "format_json", "format_github"]
+__all__ = [
+    "Problem", "Report", "validate_package", "format_lines", "format_text", "format_json",
+    "format_github",
+]
 
 
 #: Key problems are never hidden by a structural problem on the same line.

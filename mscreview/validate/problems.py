@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
-__all__ = ["Problem", "Report", "format_text", "format_json", "format_github"]
+__all__ = ["Problem", "Report", "format_lines", "format_text", "format_json", "format_github"]
 
 
 @dataclass(frozen=True, order=True)
@@ -41,13 +41,19 @@ class Report:
         return sorted(set(self.problems))
 
 
-def format_text(report: Report) -> str:
-    """``file:line: field: message [code]`` lines and a closing summary line."""
+def format_lines(problems: list[Problem]) -> str:
+    """``file:line: field: message [code]``, one line per problem, sorted."""
     out = []
-    for p in report.sorted():
+    for p in sorted(set(problems)):
         where = f"{p.file}:{p.line}" if p.line else p.file
         fld = f" {p.field}:" if p.field else ""
         out.append(f"{where}:{fld} {p.message} [{p.code}]")
+    return "\n".join(out)
+
+
+def format_text(report: Report) -> str:
+    """The problem lines (:func:`format_lines`) and a closing summary line."""
+    out = [format_lines(report.problems)] if report.problems else []
     rows = sum(report.checked.values())
     if report.valid:
         out.append(f"valid: {len(report.checked)} resources, {rows} rows")
