@@ -44,8 +44,7 @@ def validate_package(path: Path | str = "datapackage.json") -> Report:
     if pkg is None:
         return report
     finish_structure = start_structure(pkg)
-    usable = {name for name, t in pkg.tables.items() if t.text is not None
-              and t.header == [f.get("name") for f in t.schema.get("fields", [])]}
+    usable = {name for name, t in pkg.tables.items() if t.usable}
     meaning = Report(checked=report.checked)
     check_keys(pkg, meaning, usable)
     check_semantics(pkg, meaning)

@@ -42,6 +42,12 @@ class RawTable:
     records: list[list[str]] = field(default_factory=list)
     lines: list[int] = field(default_factory=list)  # lines[i] = first physical line of records[i]
 
+    @property
+    def usable(self) -> bool:
+        """Readable, with the schema's header: its rows mean what the schema says."""
+        return self.text is not None and self.header == [
+            f.get("name") for f in self.schema.get("fields", [])]
+
     def line_of_row(self, row_number: int) -> int:
         """Physical line of frictionless' row number (header = row 1)."""
         i = row_number - 2

@@ -56,7 +56,7 @@ def check_semantics(pkg: PackageFiles, report: Report) -> None:
         if table.text is None:
             continue
         report.checked[name] = len(table.records)
-        if table.header != [f.get("name") for f in table.schema.get("fields", [])]:
+        if not table.usable:
             continue  # header problems are reported; rows under a wrong header mean nothing
         model = ROW_MODELS.get(name)
         if model is None:
