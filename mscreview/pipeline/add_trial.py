@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mscreview.errors import InputError, ProblemsError, UsageError
+from mscreview.pipeline.database import require_valid
 from mscreview.tables import csv_text, primary_key_sorter, to_cell, write_csv_atomic
 from mscreview.validate import Problem, Report, validate_package
 from mscreview.validate.reading import display_path
@@ -104,9 +105,7 @@ def add_trial(trial_path: Path | str, package_path: Path | str = "datapackage.js
     new, problems = _rows(_load(trial_path), shown)
     if problems:
         raise TrialRejected(problems)
-    report = validate_package(package_path)  # the package must be valid before we touch it
-    if not report.valid:
-        raise InputError("the package is invalid before adding the trial; run mscreview validate")
+    require_valid(package_path)  # the package must be valid before we touch it
     root = package_path.parent
     descriptor = json.loads(package_path.read_text(encoding="utf-8"))
     resources = {r["name"]: r for r in descriptor["resources"]}

@@ -22,7 +22,7 @@ from typing import Any
 
 from mscreview.pipeline.database import require_valid
 
-__all__ = ["build", "data_hash", "previous_results"]
+__all__ = ["build", "data_hash", "previous_results", "source_date"]
 
 CITATION = ("mscreview contributors. mscreview: living systematic review of mesenchymal stem cell "
             "therapy for liver cirrhosis, data version {version}. Seeded by Lu W, et al. Stem Cell "
@@ -39,10 +39,10 @@ def data_hash(descriptor_path: Path) -> str:
     return "sha256:" + h.hexdigest()
 
 
-def _built_at() -> str:
+def source_date() -> datetime:
+    """Now, or SOURCE_DATE_EPOCH when set (reproducible builds and releases)."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    when = datetime.fromtimestamp(int(epoch), timezone.utc) if epoch else datetime.now(timezone.utc)
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(int(epoch), timezone.utc) if epoch else datetime.now(timezone.utc)
 
 
 def previous_results(root: Path, version: str) -> dict[str, Any] | None:
@@ -85,7 +85,7 @@ def _context(descriptor_path: Path, db_path: Path) -> dict[str, Any]:
         "title": descriptor.get("title", "mscreview"),
         "data_version": version,
         "data_hash": data_hash(descriptor_path),
-        "built_at": _built_at(),
+        "built_at": source_date().strftime("%Y-%m-%dT%H:%M:%SZ"),
         "rebuild_command": "pip install . && mscreview build",
         "citation": CITATION.format(version=version),
         "downloads": [

@@ -13,11 +13,11 @@ import hashlib
 import json
 import re
 import shutil
-from datetime import datetime, timezone
 from pathlib import Path
 
 from mscreview.errors import InputError, UsageError
 from mscreview.models import SEMVER
+from mscreview.pipeline.build import build, source_date
 from mscreview.tables import write_csv_atomic
 
 __all__ = ["bump", "keep_version", "release"]
@@ -36,14 +36,6 @@ def bump(version: str, part: str) -> str:
     if part == "patch":
         return f"{major}.{minor}.{patch + 1}"
     raise UsageError(f"unknown release part {part!r}: major, minor or patch")
-
-
-def _today() -> str:
-    import os
-
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    when = datetime.fromtimestamp(int(epoch), timezone.utc) if epoch else datetime.now(timezone.utc)
-    return when.strftime("%Y-%m-%d")
 
 
 def _changelog(text: str, version: str, date: str) -> str:
@@ -75,7 +67,6 @@ def keep_version(root: Path, version: str) -> Path:
 
 def release(root: Path | str, part: str, *, quiet: bool = True) -> str:
     """Make release ``part`` of the package under ``root``; returns the new version."""
-    from mscreview.pipeline.build import build
 
     root = Path(root)
     descriptor_path = root / "datapackage.json"
@@ -83,7 +74,8 @@ def release(root: Path | str, part: str, *, quiet: bool = True) -> str:
     descriptor = json.loads(old_text)
     version = bump(descriptor.get("version", ""), part)
     changelog_path = root / "CHANGELOG.md"
-    changelog = _changelog(changelog_path.read_text(encoding="utf-8"), version, _today())
+    changelog = _changelog(changelog_path.read_text(encoding="utf-8"), version,
+                           source_date().strftime("%Y-%m-%d"))
     if (root / "reports" / "versions" / version).exists():
         raise InputError(f"version {version} already exists under reports/versions/")
     descriptor["version"] = version
