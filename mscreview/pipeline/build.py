@@ -69,7 +69,7 @@ class _Progress:
             print(f"[{time.perf_counter() - self.start:5.1f}s] {step}", file=sys.stderr, flush=True)
 
 
-def _context(descriptor_path: Path, db_path: Path) -> dict[str, Any]:
+def _context(descriptor_path: Path, descriptor: dict[str, Any], db_path: Path) -> dict[str, Any]:
     """Pool the plan on the database and gather the whole report context."""
     import duckdb
 
@@ -77,7 +77,6 @@ def _context(descriptor_path: Path, db_path: Path) -> dict[str, Any]:
     from mscreview.pipeline.context import assemble
     from mscreview.plan import analysis_views, load_plan
 
-    descriptor = json.loads(descriptor_path.read_text(encoding="utf-8"))
     version = descriptor.get("version", "")
     plan = load_plan(package_path=descriptor_path)
     kinds = {name: info.kind for name, info in analysis_views().items()}
@@ -151,7 +150,7 @@ def build(package: Path | str = "datapackage.json", out: Path | str = "reports",
         exporter.shutdown(wait=False)
         try:
             progress("pooling the analysis plan")
-            context = _context(descriptor_path, db_path)
+            context = _context(descriptor_path, descriptor, db_path)
             progress("rendering the report")
             (tmp / "index.html").write_text(render(context), encoding="utf-8")
             (tmp / "results.json").write_text(
