@@ -7,6 +7,7 @@ by this package are marked safe.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -18,7 +19,31 @@ from .forest import footnote_letters, forest_svg, heterogeneity_text, overall_ef
 from .prisma import prisma_svg
 from .rob import JUDGEMENTS, PALETTES, normalise_judgement, rob_summary_svg, rob_traffic_light_svg
 
-__all__ = ["render"]
+__all__ = ["SECTIONS", "render"]
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of the page: its anchor, its name in the contents and its partial template."""
+
+    id: str
+    nav: str
+    template: str
+
+
+#: The page's sections in order; each is one partial ``templates/section_*.html.j2``. A new
+#: section is one line here and one template file; numbers and the contents follow from the order.
+SECTIONS = [
+    Section("summary", "Summary of findings", "section_summary.html.j2"),
+    Section("forest-plots", "Forest plots", "section_forest.html.j2"),
+    Section("published-vs-repooled", "Published vs re-pooled", "section_published.html.j2"),
+    Section("source-verification", "Source verification", "section_sources.html.j2"),
+    Section("studies", "Included studies", "section_studies.html.j2"),
+    Section("risk-of-bias", "Risk of bias", "section_rob.html.j2"),
+    Section("prisma", "PRISMA flow", "section_prisma.html.j2"),
+    Section("changes", "What\u2019s new", "section_changes.html.j2"),
+    Section("downloads", "Downloads", "section_downloads.html.j2"),
+]
 
 
 def _estimate(value: Any, decimals: int = 2) -> str:
@@ -132,4 +157,7 @@ def render(context: Mapping[str, Any]) -> str:
         })
     prisma = Markup(prisma_svg(ctx["prisma"])) if ctx["prisma"] else None
     template = _environment().get_template("report.html.j2")
-    return template.render(ctx=ctx, forests=forests, rob_figures=rob_figures, prisma_figure=prisma)
+    sections = [{"id": s.id, "nav": s.nav, "template": s.template, "number": i}
+                for i, s in enumerate(SECTIONS, start=1)]
+    return template.render(ctx=ctx, forests=forests, rob_figures=rob_figures, prisma_figure=prisma,
+                           sections=sections)
