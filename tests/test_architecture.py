@@ -18,11 +18,13 @@ ALLOWED = {
     "report": set(),
     "models": set(),
     "errors": set(),
+    "atomic": {"errors"},
     "tables": {"models"},
     "validate": {"models", "errors", "tables"},
     "store": {"errors"},
     "plan": {"errors", "store"},
-    "pipeline": {"stats", "validate", "store", "plan", "report", "models", "errors", "tables"},
+    "pipeline": {"stats", "validate", "store", "plan", "report", "models", "errors", "tables",
+                 "atomic"},
     "cli": {"pipeline", "errors"},
 }
 
