@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.synthetic import synthetic_trials_build, synthetic_trials_package  # noqa: F401 (fixtures)
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
