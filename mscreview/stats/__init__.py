@@ -7,6 +7,12 @@ source cited in each function's docstring.
 """
 
 from mscreview.stats._common import StatsError
+from mscreview.stats.absolute import (
+    AbsoluteEffect,
+    absolute_effect,
+    median_control_risk,
+    risk_with,
+)
 from mscreview.stats.arms import (
     ContinuousArm,
     DichotomousArm,
@@ -22,7 +28,11 @@ from mscreview.stats.conversions import (
     convert_unit,
     mean_sd_from_median,
     sd_from_ci,
+    sd_from_iqr,
+    sd_from_range,
     sd_from_se,
+    wan_eta,
+    wan_xi,
 )
 from mscreview.stats.dichotomous import pool_mh, pool_peto
 from mscreview.stats.effects import continuous_effects, dichotomous_effects
@@ -37,6 +47,7 @@ from mscreview.stats.subgroups import (
 )
 
 __all__ = [
+    "AbsoluteEffect",
     "BatchResult",
     "ContinuousArm",
     "Derived",
@@ -50,6 +61,7 @@ __all__ = [
     "StudyEffect",
     "SubgroupAnalysis",
     "SubgroupTest",
+    "absolute_effect",
     "analyse_subgroups",
     "check_one_timepoint",
     "choose_arm",
@@ -64,13 +76,19 @@ __all__ = [
     "generic_effects",
     "leave_one_out",
     "mean_sd_from_median",
+    "median_control_risk",
     "pool",
     "pool_batch",
     "pool_mh",
     "pool_peto",
     "pool_ragged",
     "pool_yi_vi",
+    "risk_with",
     "sd_from_ci",
+    "sd_from_iqr",
+    "sd_from_range",
     "sd_from_se",
     "subgroup_differences",
+    "wan_eta",
+    "wan_xi",
 ]

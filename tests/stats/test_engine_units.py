@@ -142,10 +142,12 @@ def test_sd_derivations() -> None:
 
 
 def test_median_conversions_wan_luo() -> None:
-    # S3 with n = 50: eta = 2 Phi^-1((37.5 - 0.125)/50.25) = 2 Phi^-1(0.7437810945...).
+    # S3 with n = 50: Wan 2014 Table 2 at Q = ceil(49/4) = 13 gives eta = 1.313.
     mean, sd = mean_sd_from_median(50, 10.0, q1=8.0, q3=14.0)
-    eta = 2 * 0.65504650772669148  # R: qnorm(37.375/50.25)
-    assert sd.value == pytest.approx(6.0 / eta, rel=1e-9)
+    assert sd.value == pytest.approx(6.0 / 1.313, rel=1e-12)
+    # n = 250 (> 201): eq. 16, eta = 2 Phi^-1((0.75 n - 0.125)/(n + 0.25)); R: qnorm(187.375/250.25)
+    _, sd_big = mean_sd_from_median(250, 10.0, q1=8.0, q3=14.0)
+    assert sd_big.value == pytest.approx(6.0 / (2 * 0.670565287036264), rel=1e-9)
     assert mean.value == pytest.approx((0.7 + 0.39 / 50) * 11 + (0.3 - 0.39 / 50) * 10)
     assert mean.flag == "mean from median+IQR (Luo 2018)" and sd.flag.endswith("(Wan 2014)")
     # S1 symmetric data: mean equals the median whatever n.
