@@ -16,6 +16,8 @@ __all__ = [
     "ALLOWED_UNITS",
     "PLAUSIBLE_RANGES",
     "SEMVER",
+    "ANALYSIS_STATUSES",
+    "SINGLE_LABEL",
     "Arm",
     "ContinuousOutcome",
     "DichotomousOutcome",
@@ -32,6 +34,13 @@ SEMVER = re.compile(
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
     r"(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$"
 )
+
+#: The stable values of an analysis record's ``status`` (results.json, report, diff, summary of
+#: findings): ``pooled`` (k >= 2 trials pooled), ``single_study`` (k = 1: that trial's own effect,
+#: never called pooled) and ``no_data`` (k = 0).
+ANALYSIS_STATUSES = ("pooled", "single_study", "no_data")
+#: How every output labels an analysis with one trial.
+SINGLE_LABEL = "1 trial \u2014 not pooled"
 
 #: Units a source may print for each outcome. Any other unit is an error unless the row carries the
 #: flag ``unit_implausible`` (kept as printed, never converted, until a source settles it).

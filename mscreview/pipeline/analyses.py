@@ -18,9 +18,11 @@ from typing import Any
 import duckdb
 
 from mscreview import stats
+from mscreview.models import ANALYSIS_STATUSES as STATUSES
+from mscreview.models import SINGLE_LABEL
 from mscreview.plan import Analysis
 
-__all__ = ["run_analysis", "run_plan", "OUTCOME_LABELS", "total_of"]
+__all__ = ["run_analysis", "run_plan", "OUTCOME_LABELS", "total_of", "STATUSES", "SINGLE_LABEL"]
 
 OUTCOME_LABELS = {
     "MELD": "MELD score", "ALB": "Albumin", "TBIL": "Total bilirubin", "ALT": "ALT", "AST": "AST",
@@ -159,7 +161,7 @@ def run_analysis(views: _Views, a: Analysis, kind: str) -> dict[str, Any]:
         and rows[0].get("unit") not in UNITLESS else "",
         "scale": "log" if a.measure in ("RR", "OR") else "linear",
         "favours": favours, "data_kind": kind, "method": "M-H" if kind == "dichotomous" else "IV",
-        "status": "no_data", "reason": "",
+        "status": "no_data", "k": 0, "reason": "",
         "rows": [], "total": None, "subgroups": [], "subgroup_test": None,
         "excluded": excluded, "missing": views.missing_for(a, kind),
         "published_result_ids": list(a.published_result_ids),
@@ -214,9 +216,11 @@ def run_analysis(views: _Views, a: Analysis, kind: str) -> dict[str, Any]:
         })
     out["total"] = total_of(overall, sum(by_id[s]["n1"] for s in effects.study),
                             sum(by_id[s]["n2"] for s in effects.study))
+    out["k"] = overall.k
     if overall.k == 1:
         out["status"] = "single_study"
-        out["reason"] = "Only one trial has data: its own effect is shown; nothing was pooled."
+        out["reason"] = (f"{SINGLE_LABEL}: only {out['rows'][0]['label']} has usable data; its own "
+                         "effect is shown.")
     else:
         out["status"] = "pooled"
     return out

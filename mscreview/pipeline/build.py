@@ -45,18 +45,47 @@ def source_date() -> datetime:
     return datetime.fromtimestamp(int(epoch), timezone.utc) if epoch else datetime.now(timezone.utc)
 
 
-def previous_results(root: Path, version: str) -> dict[str, Any] | None:
-    """The results of the latest released version other than ``version`` (None for the first)."""
+def _kept_versions(root: Path) -> list[tuple[str, dict[str, Any]]]:
+    """(version, results) of every release kept under ``reports/versions/``, oldest first."""
     from mscreview.models import SEMVER
     from mscreview.pipeline.diff import _version_key
 
-    versions = sorted((p for p in (root / "reports" / "versions").glob("*")
-                       if p.is_dir() and SEMVER.match(p.name) and p.name != version
-                       and (p / "results.json").exists()),
-                      key=lambda p: _version_key(p.name))
-    if not versions:
-        return None
-    return json.loads((versions[-1] / "results.json").read_text(encoding="utf-8"))
+    kept = sorted((p for p in (root / "reports" / "versions").glob("*")
+                   if p.is_dir() and SEMVER.match(p.name) and (p / "results.json").is_file()),
+                  key=lambda p: _version_key(p.name))
+    out = []
+    for p in kept:
+        try:
+            out.append((p.name, json.loads((p / "results.json").read_text(encoding="utf-8"))))
+        except (OSError, ValueError):
+            continue  # an unreadable kept version cannot be compared with
+    return out
+
+
+def previous_results(root: Path, version: str, current_hash: str | None = None, *,
+                     releasing: bool = False) -> tuple[dict[str, Any] | None, bool]:
+    """The kept results the report compares with, and whether the build is unreleased.
+
+    A build is *released* while it is being released (``releasing``) or when its data are
+    exactly those of the kept release of its version (same data hash); it then shows what changed
+    since the release before. Otherwise it is *unreleased* (a contributor added a trial and never
+    bumped the version): it shows what changed since the latest kept release, so a new trial is
+    listed in the very next build. Returns ``(None, unreleased)`` when there is nothing to compare.
+    """
+    from mscreview.pipeline.diff import _version_key
+
+    kept = _kept_versions(root)
+    by_version = dict(kept)
+    released = releasing or (version in by_version and current_hash is not None
+                             and by_version[version].get("data_hash") == current_hash)
+    if not released:
+        return (kept[-1][1] if kept else None), True
+    try:
+        mine = _version_key(version)
+    except ValueError:
+        mine = None
+    older = [r for v, r in kept if v != version and (mine is None or _version_key(v) < mine)]
+    return (older[-1] if older else None), False
 
 
 class _Progress:
@@ -69,7 +98,8 @@ class _Progress:
             print(f"[{time.perf_counter() - self.start:5.1f}s] {step}", file=sys.stderr, flush=True)
 
 
-def _context(descriptor_path: Path, descriptor: dict[str, Any], db_path: Path) -> dict[str, Any]:
+def _context(descriptor_path: Path, descriptor: dict[str, Any], db_path: Path,
+             releasing: bool = False) -> dict[str, Any]:
     """Pool the plan on the database and gather the whole report context."""
     import duckdb
 
@@ -80,10 +110,14 @@ def _context(descriptor_path: Path, descriptor: dict[str, Any], db_path: Path) -
     version = descriptor.get("version", "")
     plan = load_plan(package_path=descriptor_path)
     kinds = {name: info.kind for name, info in analysis_views().items()}
+    current_hash = data_hash(descriptor_path)
+    previous, unreleased = previous_results(descriptor_path.parent, version, current_hash,
+                                            releasing=releasing)
     meta = {
         "title": descriptor.get("title", "mscreview"),
         "data_version": version,
-        "data_hash": data_hash(descriptor_path),
+        "data_hash": current_hash,
+        "unreleased": unreleased,
         "built_at": source_date().strftime("%Y-%m-%dT%H:%M:%SZ"),
         "rebuild_command": "pip install . && mscreview build",
         "citation": CITATION.format(version=version),
@@ -98,8 +132,7 @@ def _context(descriptor_path: Path, descriptor: dict[str, Any], db_path: Path) -
     }
     con = duckdb.connect(str(db_path), read_only=True)
     try:
-        return assemble(con, run_plan(con, plan, kinds), meta,
-                        previous_results(descriptor_path.parent, version))
+        return assemble(con, run_plan(con, plan, kinds), meta, previous)
     finally:
         con.close()
 
@@ -122,8 +155,11 @@ def _write_plots(context: dict[str, Any], folder: Path) -> None:
 
 
 def build(package: Path | str = "datapackage.json", out: Path | str = "reports", *,
-          quiet: bool = False) -> Path:
+          quiet: bool = False, releasing: bool = False) -> Path:
     """Build the report of ``package`` into ``out``; returns the path of ``index.html``.
+
+    ``releasing`` is set by ``release``: the build is the new version, compared with the previous
+    release (see :func:`previous_results`).
 
     Raises
     ------
@@ -150,7 +186,7 @@ def build(package: Path | str = "datapackage.json", out: Path | str = "reports",
         exporter.shutdown(wait=False)
         try:
             progress("pooling the analysis plan")
-            context = _context(descriptor_path, descriptor, db_path)
+            context = _context(descriptor_path, descriptor, db_path, releasing)
             progress("rendering the report")
             (tmp / "index.html").write_text(render(context), encoding="utf-8")
             (tmp / "results.json").write_text(

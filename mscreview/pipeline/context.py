@@ -212,30 +212,46 @@ def summary(analyses: list[dict[str, Any]], published: list[dict[str, Any]],
 
 
 def changes(previous: dict[str, Any] | None, current: dict[str, Any]) -> dict[str, Any]:
-    """What changed since the previous version's results."""
+    """What changed since the previous version's results (see ``build.previous_results``).
+
+    ``current["unreleased"]`` says whether the working data are a release: an unreleased build
+    compares with the latest release ("Changes since 0.1.0 (unreleased)"), a released one with
+    the release before it.
+    """
+    unreleased = bool(current.get("unreleased"))
+    out: dict[str, Any] = {
+        "previous_version": None, "first_version": previous is None, "unreleased": unreleased,
+        "heading": "", "trials_added": [], "trials_removed": [], "values_changed": [],
+        "values_added": [], "estimates_moved": [], "conclusions_flipped": 0}
     if previous is None:
-        return {"previous_version": None, "first_version": True, "trials_added": [],
-                "trials_removed": [], "values_changed": [], "estimates_moved": []}
+        return out
+    since = previous.get("data_version")
+    out["previous_version"] = since
+    out["heading"] = (f"Changes since {since} (unreleased)" if unreleased
+                      else f"Changes in {current.get('data_version')} since {since}")
     old_studies = {s["study_id"]: s["label"] for s in previous.get("studies", [])}
     new_studies = {s["study_id"]: s["label"] for s in current.get("studies", [])}
-    values = []
+    added = set(new_studies) - set(old_studies)
     old_rows = {(a["id"], r["study_id"]): r for a in previous.get("analyses", [])
                 for r in a.get("rows", [])}
     for a in current["analyses"]:
         for r in a.get("rows", []):
             before = old_rows.get((a["id"], r["study_id"]))
-            if before is not None and (before.get("exp"), before.get("ctl")) != (r["exp"], r["ctl"]):
-                values.append(f"{r['label']}: {a['title']}")
+            if before is None:
+                if r["study_id"] not in added:  # an existing trial's value filled in
+                    out["values_added"].append(f"{r['label']}: {a['title']}")
+            elif (before.get("exp"), before.get("ctl")) != (r["exp"], r["ctl"]):
+                out["values_changed"].append(f"{r['label']}: {a['title']}")
     moved = compare_results(previous, current)
-    return {
-        "previous_version": previous.get("data_version"), "first_version": False,
-        "trials_added": [new_studies[s] for s in sorted(set(new_studies) - set(old_studies))],
+    out.update({
+        "trials_added": [new_studies[s] for s in sorted(added)],
         "trials_removed": [old_studies[s] for s in sorted(set(old_studies) - set(new_studies))],
-        "values_changed": values,
         "estimates_moved": [{"analysis_id": m.analysis_id, "title": m.title, "measure": m.measure,
                              "old": m.old, "new": m.new,
                              "significance_flipped": m.significance_flipped} for m in moved],
-    }
+        "conclusions_flipped": sum(1 for m in moved if m.significance_flipped),
+    })
+    return out
 
 
 def _rob(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:

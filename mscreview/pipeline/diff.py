@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mscreview.errors import UsageError
-from mscreview.models import SEMVER
+from mscreview.models import SEMVER, SINGLE_LABEL
 
 __all__ = ["State", "diff_states", "compare_results", "render_diff", "latest_release", "WORKTREE"]
 
@@ -201,8 +201,11 @@ def diff_states(root: Path | str = ".", old: str | None = None, new: str = WORKT
 
 def _fmt(t: dict[str, Any] | None) -> str:
     if not t or t.get("estimate") is None:
-        return "not pooled"
-    return f"{t['estimate']:.2f} [{t['ci_low']:.2f}, {t['ci_high']:.2f}] (k = {t.get('k')})"
+        return "no data"
+    ci = ("" if t.get("ci_low") is None or t.get("ci_high") is None
+          else f" [{t['ci_low']:.2f}, {t['ci_high']:.2f}]")
+    k = t.get("k")
+    return f"{t['estimate']:.2f}{ci} ({SINGLE_LABEL if k == 1 else f'k = {k}'})"
 
 
 def render_diff(diff: Diff, fmt: str = "text") -> str:

@@ -81,7 +81,7 @@ def release(root: Path | str, part: str, *, quiet: bool = True) -> str:
     descriptor["version"] = version
     write_csv_atomic(descriptor_path, json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n")
     try:
-        build(descriptor_path, root / "reports", quiet=quiet)
+        build(descriptor_path, root / "reports", quiet=quiet, releasing=True)
     except BaseException:
         write_csv_atomic(descriptor_path, old_text)  # a failed release changes nothing
         raise

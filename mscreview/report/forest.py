@@ -27,6 +27,10 @@ from ._format import (
 )
 from ._svg import Svg, esc, slug, text_width, wrap
 
+#: The label of an analysis with one trial (``status == "single_study"``); the same words as
+#: ``mscreview.models.SINGLE_LABEL`` (the report imports nothing of ours; a test keeps them equal).
+SINGLE_LABEL = "1 trial \u2014 not pooled"
+
 __all__ = ["footnote_letters", "forest_svg", "heterogeneity_text", "overall_effect_text",
            "subgroup_test_text"]
 
@@ -522,7 +526,9 @@ class _Forest:
 
     def _not_pooled_box(self, y: float) -> float:
         reason = str(self.a.get("reason") or "Only one study; nothing to pool.")
-        head = "Not pooled: "
+        single = self.a.get("status") == "single_study"
+        head = "" if single and reason.startswith(SINGLE_LABEL) else (
+            f"{SINGLE_LABEL}: " if single else "Not pooled: ")
         width = self.x_weight - self.x_label + 40
         lines = wrap(head + reason, width - 20, FS)
         height = 10 + 15 * len(lines)
@@ -547,6 +553,9 @@ class _Forest:
                                        total.get("ci_high"))
             pooled = (f"Pooled {mname} ({model}): {effect}"
                       f"; {heterogeneity_text(total, self.model)}; {overall_effect_text(total)}.")
+        elif a.get("status") == "single_study":
+            reason = str(a.get("reason") or "")
+            pooled = reason if reason.startswith(SINGLE_LABEL) else f"{SINGLE_LABEL}: {reason}"
         else:
             pooled = f"Not pooled: {a.get('reason') or 'fewer than two studies'}."
         axis = "log" if self.log else "linear"

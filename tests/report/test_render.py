@@ -163,8 +163,16 @@ def test_ratio_measure_uses_log_axis_with_events(html: str, context: dict) -> No
 def test_single_study_is_drawn_but_not_pooled(html: str) -> None:
     figure = _figure(html, "hcc-24m")
     assert 'class="not-pooled"' in figure
-    assert "Not pooled: Only one study reports HCC at 24 months." in figure
+    assert "1 trial \u2014 not pooled: Only one study reports HCC at 24 months." in figure
+    assert "1 trial \u2014 not pooled" in figure[:figure.index("</figcaption>")]  # the badge
     assert "total-diamond" not in figure
+
+
+def test_single_trial_label_is_the_models_label() -> None:
+    from mscreview.models import SINGLE_LABEL
+    from mscreview.report.forest import SINGLE_LABEL as drawn
+
+    assert drawn == SINGLE_LABEL
 
 
 def test_no_data_is_a_message_box(html: str) -> None:
