@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from mscreview.pipeline.database import require_valid
+from mscreview.tables import neutralise_formulas
 
 __all__ = ["build", "data_hash", "previous_results", "source_date"]
 
@@ -198,8 +199,11 @@ def build(package: Path | str = "datapackage.json", out: Path | str = "reports",
             wait([parquet])  # never leave the exporter writing into a folder being removed
         parquet.result()
         (tmp / "data").mkdir()
-        for res in descriptor["resources"]:
-            shutil.copy(root / res["path"], tmp / "data" / Path(res["path"]).name)
+        for res in descriptor["resources"]:  # the downloads, safe to open in a spreadsheet
+            schema = json.loads((root / res["schema"]).read_text(encoding="utf-8"))
+            text = (root / res["path"]).read_text(encoding="utf-8")
+            (tmp / "data" / Path(res["path"]).name).write_text(
+                neutralise_formulas(text, schema), encoding="utf-8", newline="")
         progress("publishing")
         for item in ("parquet", "data", "plots"):
             target = out / item

@@ -176,3 +176,13 @@ def test_diff_finds_an_untagged_release_by_its_kept_results(tmp_path: Path) -> N
     d = diff_states(root)  # default: the last release (0.1.0) against the working tree
     assert d.old == "0.1.0"
     assert [k for k, _ in d.rows["studies"]["changed"]] == [("testa2020",)]
+
+
+def test_csv_downloads_neutralise_formulas(tmp_path: Path) -> None:
+    pkg = make_package(tmp_path)
+    studies = tmp_path / "data" / "studies.csv"
+    studies.write_text(studies.read_text().replace(",Table 1,\n", ',Table 1,"=HYPERLINK(""x"")"\n'))
+    build(pkg, tmp_path / "out", quiet=True)
+    download = (tmp_path / "out" / "data" / "studies.csv").read_text()
+    assert ",Table 1,\"'=HYPERLINK(\"\"x\"\")\"\n" in download
+    assert studies.read_text() != download  # the package itself keeps the value as written
