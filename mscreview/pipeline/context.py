@@ -176,6 +176,9 @@ def summary(analyses: list[dict[str, Any]], published: list[dict[str, Any]],
             if j is not None:
                 sequence[s["study_id"]] = j
     high_or_unclear = {sid for sid, j in sequence.items() if j in ("high", "unclear")}
+    # missing is not low: a trial nobody judged counts with the unclear ones, and is named
+    not_assessed = {sid for sid in {r["study_id"] for a in analyses for r in a["rows"]}
+                    if sequence.get(sid) is None}
     out = []
     for outcome in MAIN_OUTCOMES:
         a = main.get(outcome)
@@ -186,9 +189,12 @@ def summary(analyses: list[dict[str, Any]], published: list[dict[str, Any]],
         certainty = []
         ids = [r["study_id"] for r in a["rows"]]
         if ids:
-            risky = sum(1 for s in ids if s in high_or_unclear)
-            certainty.append(f"risk of bias: {risky} of {len(ids)} trials at high or unclear risk "
-                             "for random sequence generation")
+            risky = sum(1 for s in ids if s in high_or_unclear or s in not_assessed)
+            unjudged = sum(1 for s in ids if s in not_assessed)
+            certainty.append(
+                f"risk of bias: {risky} of {len(ids)} trials at high or unclear risk or not "
+                "assessed for random sequence generation"
+                + (f" ({unjudged} not assessed)" if unjudged else ""))
             if t.get("i2") is not None and t["k"] > 1:
                 word = "serious" if t["i2"] > 50 else "not serious"
                 certainty.append(f"inconsistency: {word} (I² = {t['i2']:.0f}%)")
@@ -255,9 +261,17 @@ def changes(previous: dict[str, Any] | None, current: dict[str, Any]) -> dict[st
 
 
 def _rob(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    """One block per assessor: the seed review's judgements, then ours (where we made any)."""
+    """One block per assessor: the seed review's judgements, then ours (where we made any).
+
+    Each block lists every included study and every study the assessor judged; a domain without a
+    judgement (no row, or a row whose judgement is empty) is ``None``: "not assessed", never low.
+    """
     rows = _rows(con, "SELECT r.*, s.label FROM risk_of_bias r JOIN studies s USING (study_id) "
                       "ORDER BY s.year, s.label")
+    included = _rows(con, "SELECT study_id, label FROM studies WHERE included "
+                          "ORDER BY year, label")
+    order = {r["study_id"]: i for i, r in enumerate(_rows(
+        con, "SELECT study_id FROM studies ORDER BY year, label"))}
     by_assessor: dict[str, dict[str, dict[str, Any]]] = {}
     for r in rows:
         studies = by_assessor.setdefault(r["assessor"], {})
@@ -268,9 +282,23 @@ def _rob(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     domains = [{"id": d, "label": lab} for d, lab in ROB_DOMAINS]
     names = {"seed": "the seed review (Lu 2023), from its text",
              "mscreview": "mscreview, from the primary sources read so far (partial)"}
-    return [{"assessor": names.get(a, a), "assessor_id": a, "domains": domains,
-             "studies": list(by_assessor[a].values())}
-            for a in ("seed", "mscreview") if a in by_assessor]
+    out = []
+    for a in ("seed", "mscreview"):
+        if a not in by_assessor:
+            continue
+        studies = by_assessor[a]
+        for s in included:
+            studies.setdefault(s["study_id"], {"study_id": s["study_id"], "label": s["label"],
+                                               "judgements": {}, "support": {}})
+        for entry in studies.values():
+            for d, _ in ROB_DOMAINS:
+                entry["judgements"].setdefault(d, None)
+        not_assessed = sum(1 for e in studies.values() for j in e["judgements"].values()
+                           if j is None)
+        out.append({"assessor": names.get(a, a), "assessor_id": a, "domains": domains,
+                    "studies": sorted(studies.values(), key=lambda e: order[e["study_id"]]),
+                    "not_assessed": not_assessed})
+    return out
 
 
 def _prisma(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:

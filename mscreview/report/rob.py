@@ -21,19 +21,24 @@ JUDGEMENTS: list[tuple[str, str, str]] = [
     ("unclear", "Unclear risk / some concerns", "\u2212"),
     ("high", "High risk of bias", "\u00d7"),
     ("none", "No information", "?"),
+    ("not_assessed", "Not assessed", "\u00b7"),
 ]
 
 #: Fill colours per palette. ``cochrane`` is the Cochrane/robvis default; ``colourblind``
 #: is robvis's colour-blind-safe sequential palette (McGuinness & Higgins 2021).
 PALETTES: dict[str, dict[str, str]] = {
-    "cochrane": {"low": "#02C100", "unclear": "#E2DF07", "high": "#BF0000", "none": "#4EA1F7"},
-    "colourblind": {"low": "#FED98E", "unclear": "#FE9929", "high": "#D95F0E", "none": "#FFFFFF"},
+    "cochrane": {"low": "#02C100", "unclear": "#E2DF07", "high": "#BF0000", "none": "#4EA1F7",
+                 "not_assessed": "#E6E6E6"},
+    "colourblind": {"low": "#FED98E", "unclear": "#FE9929", "high": "#D95F0E", "none": "#FFFFFF",
+                    "not_assessed": "#E6E6E6"},
 }
 
 #: Symbol ink per palette and judgement (dark on light fills, white on dark fills).
 _SYMBOL_INK: dict[str, dict[str, str]] = {
-    "cochrane": {"low": "#000", "unclear": "#000", "high": "#fff", "none": "#000"},
-    "colourblind": {"low": "#000", "unclear": "#000", "high": "#000", "none": "#000"},
+    "cochrane": {"low": "#000", "unclear": "#000", "high": "#fff", "none": "#000",
+                 "not_assessed": "#000"},
+    "colourblind": {"low": "#000", "unclear": "#000", "high": "#000", "none": "#000",
+                    "not_assessed": "#000"},
 }
 
 _ALIASES = {
@@ -42,16 +47,21 @@ _ALIASES = {
     "moderate": "unclear", "-": "unclear",
     "high": "high", "high risk": "high", "serious": "high", "critical": "high", "x": "high",
     "no information": "none", "no_information": "none", "ni": "none", "none": "none", "?": "none",
+    "not assessed": "not_assessed", "not_assessed": "not_assessed",
 }
 
 FS = 12.0
 
 
 def normalise_judgement(value: Any) -> str:
-    """Map a judgement string (or None) to ``low``/``unclear``/``high``/``none``."""
+    """Map a judgement to ``low``/``unclear``/``high``/``none``/``not_assessed``.
+
+    A missing judgement (None, empty, or a word we do not know) is ``not_assessed``: missing is
+    never low, and never robvis's "No information", which is a judgement somebody made.
+    """
     if value is None:
-        return "none"
-    return _ALIASES.get(str(value).strip().lower(), "none")
+        return "not_assessed"
+    return _ALIASES.get(str(value).strip().lower(), "not_assessed")
 
 
 def _palette(name: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -61,12 +71,18 @@ def _palette(name: str) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def _legend(svg: Svg, x: float, y: float, fills: Mapping[str, str],
-            ink: Mapping[str, str], max_width: float) -> float:
-    """Draw the judgement legend starting at (x, y); return the y below it."""
+            ink: Mapping[str, str], max_width: float, shown: set[str]) -> float:
+    """Draw the legend of the judgements in ``shown`` (the four robvis levels always) at (x, y).
+
+    Returns the y below it.
+    """
+    shown = shown | {"low", "unclear", "high", "none"}
     svg.text(x, y, "Judgement", size=FS, weight="bold")
     cx = x + text_width("Judgement", FS, True) + 16
     row_y = y
     for key, label, symbol in JUDGEMENTS:
+        if key not in shown:
+            continue
         item_w = 22 + text_width(label, FS) + 18
         if cx + item_w > x + max_width:
             cx = x + text_width("Judgement", FS, True) + 16
@@ -115,12 +131,14 @@ def rob_traffic_light_svg(rob: Mapping[str, Any], palette: str = "cochrane",
                  weight="bold")
     svg.rect(left, head_h, grid_w, cell * len(studies), fill="#fafafa", stroke="#bbb")
     symbols = {key: symbol for key, _, symbol in JUDGEMENTS}
+    used: set[str] = set()
     for i, (study, label) in enumerate(zip(studies, labels, strict=True)):
         y = head_h + cell * i + cell / 2
         svg.text(left - 10, y + 4, label, size=FS, anchor="end")
         judgements = study.get("judgements") or {}
         for j, dom in enumerate(domains):
             key = normalise_judgement(judgements.get(dom.get("id")))
+            used.add(key)
             _dot(svg, left + cell * j + cell / 2, y, 11, fills[key], ink[key],
                  symbols[key], cls=f"rob-dot rob-{key}")
     y = head_h + cell * len(studies) + 24
@@ -130,7 +148,7 @@ def rob_traffic_light_svg(rob: Mapping[str, Any], palette: str = "cochrane",
     for line in key_lines:
         svg.text(10, y, line, size=FS - 1, fill="#333")
         y += 15
-    y = _legend(svg, 10, y + 10, fills, ink, width - 20)
+    y = _legend(svg, 10, y + 10, fills, ink, width - 20, used)
     names = {key: name for key, name, _ in JUDGEMENTS}
     desc_rows = []
     for study, label in zip(studies, labels, strict=True):
@@ -164,6 +182,7 @@ def rob_summary_svg(rob: Mapping[str, Any], palette: str = "cochrane", inline: b
     svg = Svg()
     y = 10.0
     desc_parts = []
+    used: set[str] = set()
     for dom, label in zip(domains, labels, strict=True):
         lines = wrap(label, label_w - 14, FS)
         for k, line in enumerate(lines[:2]):
@@ -177,6 +196,7 @@ def rob_summary_svg(rob: Mapping[str, Any], palette: str = "cochrane", inline: b
         for key, name, _symbol in JUDGEMENTS:
             if not n or not counts[key]:
                 continue
+            used.add(key)
             share = counts[key] / n
             w = bar_w * share
             svg.rect(x, y, w, bar_h, fill=fills[key], stroke="#333",
@@ -192,7 +212,7 @@ def rob_summary_svg(rob: Mapping[str, Any], palette: str = "cochrane", inline: b
         xt = left + bar_w * pct / 100
         svg.line(xt, y - 4, xt, y, stroke="#333")
         svg.text(xt, y + 12, f"{pct}%", size=FS - 2, anchor="middle")
-    y = _legend(svg, 10, y + 36, fills, ink, width - 20)
+    y = _legend(svg, 10, y + 36, fills, ink, width - 20, used)
     desc = (f"Percentage of the {n} studies with each judgement, per domain (unweighted). "
             + "; ".join(desc_parts) + ".")
     return svg.render(width, y + 4, "Risk of bias: summary across studies", desc,

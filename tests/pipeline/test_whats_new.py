@@ -113,3 +113,26 @@ def test_one_trial_is_labelled_one_trial_not_pooled_everywhere(released: Path) -
     assert f"({SINGLE_LABEL}) -> " in text and "(k = 2)" in text
     section = _section((root / "reports" / "index.html").read_text(), "changes")
     assert SINGLE_LABEL in section and "k = 2" in section
+
+
+def test_trial_without_risk_of_bias_rows_is_not_assessed_not_low(tmp_path: Path) -> None:
+    """Defect: a trial with no risk-of-bias rows counted as not at risk ('0 of 1 trials')."""
+    pkg = make_package(tmp_path)  # testa2020 has no risk-of-bias rows at all
+    assert CliRunner().invoke(cli, ["add-trial", str(TRIAL), "--package", str(pkg)]).exit_code == 0
+    out = tmp_path / "reports"
+    build(pkg, out, quiet=True)
+    results = _results(out)
+    (block,) = results["risk_of_bias"]
+    studies = {s["study_id"]: s["judgements"] for s in block["studies"]}
+    assert set(studies) == {"testa2020", "zeta2030"}
+    assert set(studies["testa2020"].values()) == {None}
+    assert studies["zeta2030"]["random_sequence_generation"] == "low"
+    assert studies["zeta2030"]["allocation_concealment"] is None
+    assert block["not_assessed"] == 7 + 6
+    meld = next(s for s in results["summary"] if s["outcome"] == "MELD")
+    assert ("risk of bias: 1 of 2 trials at high or unclear risk or not assessed for random "
+            "sequence generation (1 not assessed)") in meld["certainty"]
+    section = _section((out / "index.html").read_text(), "risk-of-bias")
+    assert section.count('class="rob-dot rob-not_assessed"') == 2 * 13  # both palettes
+    assert "rob-bar rob-not_assessed" in section and ">Not assessed<" in section
+    assert 'class="j j-not_assessed">Not assessed<' in section
