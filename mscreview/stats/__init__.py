@@ -39,6 +39,15 @@ from mscreview.stats.effects import continuous_effects, dichotomous_effects
 from mscreview.stats.pooling import generic_effects, pool, pool_yi_vi
 from mscreview.stats.results import EffectSet, Excluded, PoolResult, StudyEffect
 from mscreview.stats.sensitivity import cumulative, leave_one_out
+from mscreview.stats.sequential import (
+    InformationSize,
+    SequentialBounds,
+    diversity,
+    information_size_continuous,
+    information_size_dichotomous,
+    obf_boundaries,
+    obf_spending,
+)
 from mscreview.stats.subgroups import (
     SubgroupAnalysis,
     SubgroupTest,
@@ -56,7 +65,9 @@ __all__ = [
     "EggerTest",
     "Excluded",
     "Funnel",
+    "InformationSize",
     "PoolResult",
+    "SequentialBounds",
     "StatsError",
     "StudyEffect",
     "SubgroupAnalysis",
@@ -71,12 +82,17 @@ __all__ = [
     "convert_unit",
     "cumulative",
     "dichotomous_effects",
+    "diversity",
     "egger_test",
     "funnel",
     "generic_effects",
+    "information_size_continuous",
+    "information_size_dichotomous",
     "leave_one_out",
     "mean_sd_from_median",
     "median_control_risk",
+    "obf_boundaries",
+    "obf_spending",
     "pool",
     "pool_batch",
     "pool_mh",
