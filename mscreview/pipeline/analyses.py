@@ -22,7 +22,8 @@ from mscreview.models import ANALYSIS_STATUSES as STATUSES
 from mscreview.models import SINGLE_LABEL
 from mscreview.plan import Analysis
 
-__all__ = ["run_analysis", "run_plan", "OUTCOME_LABELS", "total_of", "STATUSES", "SINGLE_LABEL"]
+__all__ = ["OUTCOME_LABELS", "SINGLE_LABEL", "STATUSES", "fill_pooled", "run_analysis", "run_plan",
+           "total_of"]
 
 OUTCOME_LABELS = {
     "MELD": "MELD score", "ALB": "Albumin", "TBIL": "Total bilirubin", "ALT": "ALT", "AST": "AST",
@@ -188,10 +189,27 @@ def run_analysis(views: _Views, a: Analysis, kind: str) -> dict[str, Any]:
         return out
     pool_fn = _pool_fn(a, kind)
     col = a.group_column
+    labels: list[str | None] = [None] * effects.k
     if col:
         labels = [GROUP_LABELS.get(str(by_id[s].get(col) or "unknown"), str(by_id[s].get(col)))
                   for s in effects.study]
-        sub = stats.analyse_subgroups(effects, labels, pool_fn)
+    fill_pooled(out, effects, by_id, pool_fn, kind, labels if col else None)
+    return out
+
+
+def fill_pooled(out: dict[str, Any], effects: stats.EffectSet, by_id: dict[str, dict[str, Any]],
+                pool_fn: Callable[[stats.EffectSet], stats.PoolResult], kind: str,
+                labels: list[str | None] | None = None,
+                row_flags: Callable[[dict[str, Any]], list[str]] | None = None) -> None:
+    """Pool ``effects`` into the analysis record ``out``: rows, total, subgroups and status.
+
+    ``by_id`` maps each study id to its input row (``events1``/``n1``... or ``mean1``/``sd1``...,
+    ``label``, ``flags``); ``labels`` names each study's subgroup (None: one pool);
+    ``row_flags`` gives a row's footnote flags (default: the row's ``flags`` column split on
+    ``;``). Shared by the plan's analyses and the safety analyses.
+    """
+    if labels is not None:
+        sub = stats.analyse_subgroups(effects, [str(x) for x in labels], pool_fn)
         overall = sub.overall
         for name, res in zip(sub.names, sub.subgroups):
             members = [by_id[s] for s, lab in zip(effects.study, labels) if lab == name]
@@ -206,13 +224,14 @@ def run_analysis(views: _Views, a: Analysis, kind: str) -> dict[str, Any]:
     weight = {s.study: s for s in overall.studies}
     for sid, lab in zip(effects.study, labels):
         r, s = by_id[sid], weight[sid]
+        flags = row_flags(r) if row_flags else [f for f in (r.get("flags") or "").split(";") if f]
         out["rows"].append({
             "study_id": sid, "label": r["label"], "group": lab,
             "exp": _arm(r, 1, kind), "ctl": _arm(r, 2, kind),
             "weight": _num(s.weight), "effect": _num(s.effect), "ci_low": _num(s.ci_low),
             "ci_high": _num(s.ci_high),
             "timepoint_weeks": r.get("timepoint_weeks"),
-            "flags": [f for f in (r.get("flags") or "").split(";") if f],
+            "flags": flags,
         })
     out["total"] = total_of(overall, sum(by_id[s]["n1"] for s in effects.study),
                             sum(by_id[s]["n2"] for s in effects.study))
@@ -223,7 +242,6 @@ def run_analysis(views: _Views, a: Analysis, kind: str) -> dict[str, Any]:
                          "effect is shown.")
     else:
         out["status"] = "pooled"
-    return out
 
 
 def run_plan(con: duckdb.DuckDBPyConnection, plan: list[Analysis],

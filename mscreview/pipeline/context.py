@@ -12,6 +12,7 @@ import duckdb
 
 from mscreview.pipeline.analyses import OUTCOME_LABELS
 from mscreview.pipeline.diff import compare_results
+from mscreview.pipeline.safety import safety
 
 __all__ = ["assemble", "call_for_data", "published_vs_repooled", "summary", "changes"]
 
@@ -375,5 +376,6 @@ def assemble(con: duckdb.DuckDBPyConnection, analyses: list[dict[str, Any]],
     }
     context["call_for_data"] = call_for_data(context["published_vs_repooled"])
     context["summary"] = summary(analyses, published, rob)
+    context["safety"] = safety(con)
     context["changes"] = changes(previous, context)
     return context

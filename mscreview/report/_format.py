@@ -34,6 +34,7 @@ MEASURE_NAMES = {
     "OR": "Odds Ratio",
     "RD": "Risk Difference",
     "HR": "Hazard Ratio",
+    "PETO": "Peto Odds Ratio",
 }
 
 #: RevMan prints P below this bound as "P < 0.00001".

@@ -36,6 +36,7 @@ class Section:
 SECTIONS = [
     Section("summary", "Summary of findings", "section_summary.html.j2"),
     Section("forest-plots", "Forest plots", "section_forest.html.j2"),
+    Section("safety", "Safety", "section_safety.html.j2"),
     Section("published-vs-repooled", "Published vs re-pooled", "section_published.html.j2"),
     Section("source-verification", "Source verification", "section_sources.html.j2"),
     Section("studies", "Included studies", "section_studies.html.j2"),
@@ -143,6 +144,9 @@ def render(context: Mapping[str, Any]) -> str:
     """
     ctx = _with_defaults(context)
     forests = {str(a.get("id")): Markup(forest_svg(a)) for a in ctx["analyses"]}
+    forests.update({str(a.get("id")): Markup(forest_svg(a))
+                    for e in (ctx.get("safety") or {}).get("events") or []
+                    for a in e.get("analyses") or [] if a.get("status") != "no_data"})
     rob_figures = []
     for i, rob in enumerate(ctx["risk_of_bias"]):
         rob_figures.append({
