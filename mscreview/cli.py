@@ -109,6 +109,28 @@ def validate(package: Path, fmt: str) -> None:
     sys.exit(0 if report.valid else 1)
 
 
+@cli.command()
+@PACKAGE_OPTION
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="text for people, json for tools (results and trials).")
+def audit(package: Path, fmt: str) -> None:
+    """Audit the seed's published results and screen the trials' own numbers.
+
+    Published results: p-value against estimate and CI, estimate inside a symmetric CI, the
+    numbers of studies that I² and the heterogeneity p admit, totals against subgroups, one
+    measure per outcome. Trials: baseline balance (Carlisle), GRIM/GRIMMER, copied baselines,
+    percentages and arm sizes. Rounding never raises a flag. Flags are for the reader, not
+    verdicts: exit 0 whatever is flagged, 1 for an invalid package, 2 on usage errors. Nothing
+    is written.
+
+    Example: mscreview audit --format json > audit.json
+    """
+    from mscreview.pipeline.audit import audit_package, format_audit
+
+    result = _call(audit_package, package)
+    click.echo(format_audit(result, fmt))
+
+
 @cli.command("add-trial")
 @click.argument("trial_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @PACKAGE_OPTION

@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 
 from mscreview.pipeline.analyses import OUTCOME_LABELS
+from mscreview.pipeline.audit import audit_context
 from mscreview.pipeline.diff import compare_results
 from mscreview.pipeline.safety import safety
 
@@ -378,4 +379,5 @@ def assemble(con: duckdb.DuckDBPyConnection, analyses: list[dict[str, Any]],
     context["summary"] = summary(analyses, published, rob)
     context["safety"] = safety(con)
     context["changes"] = changes(previous, context)
+    context.update(audit_context(con))  # "audit" (the CLI's JSON) and "audit_details"
     return context

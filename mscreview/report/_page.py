@@ -38,6 +38,7 @@ SECTIONS = [
     Section("forest-plots", "Forest plots", "section_forest.html.j2"),
     Section("safety", "Safety", "section_safety.html.j2"),
     Section("published-vs-repooled", "Published vs re-pooled", "section_published.html.j2"),
+    Section("audit", "Audit of published results", "section_audit.html.j2"),
     Section("source-verification", "Source verification", "section_sources.html.j2"),
     Section("studies", "Included studies", "section_studies.html.j2"),
     Section("risk-of-bias", "Risk of bias", "section_rob.html.j2"),

@@ -13,7 +13,7 @@ from tests.report import synthetic_context
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
-SECTIONS = ["summary", "forest-plots", "published-vs-repooled", "source-verification",
+SECTIONS = ["summary", "forest-plots", "published-vs-repooled", "audit", "source-verification",
             "studies", "risk-of-bias", "prisma", "changes", "downloads"]
 
 pytestmark = [
