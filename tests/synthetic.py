@@ -468,6 +468,7 @@ def write_synthetic_package(dest: Path, k: int = DEFAULT_K, seed: int = DEFAULT_
     _write(data, "discrepancies", t.discrepancies())
     _write(data, "seed_table1", t.seed_table1())
     _write(data, "published_results", t.published_results())
+    _write(data, "certainty_overrides", [])  # none: the automated GRADE draft stands
     return dest / "datapackage.json"
 
 

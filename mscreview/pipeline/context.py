@@ -12,10 +12,11 @@ import duckdb
 
 from mscreview.pipeline.analyses import OUTCOME_LABELS
 from mscreview.pipeline.audit import audit_context
+from mscreview.pipeline.certainty import summary_of_findings
 from mscreview.pipeline.diff import compare_results
 from mscreview.pipeline.safety import safety
 
-__all__ = ["assemble", "call_for_data", "published_vs_repooled", "summary", "changes"]
+__all__ = ["assemble", "call_for_data", "published_vs_repooled", "changes"]
 
 ROB_DOMAINS = [
     ("random_sequence_generation", "Random sequence generation (selection bias)"),
@@ -135,87 +136,6 @@ def call_for_data(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         entry["needs"] = [{"outcome": o, "outcome_label": OUTCOME_LABELS.get(o, o), **v}
                           for o, v in sorted(entry["needs"].items())]
         out.append(entry)
-    return out
-
-
-def _null(measure: str) -> float:
-    return 1.0 if measure in ("RR", "OR", "HR") else 0.0
-
-
-def _reading(a: dict[str, Any]) -> str:
-    t = a.get("total")
-    label = a["outcome_label"]
-    if a["status"] == "no_data" or not t:
-        return (f"No trial in the package has usable {label} data yet for this analysis; the seed "
-                "review's estimate cannot be checked until the missing values are supplied.")
-    null = _null(a["measure"])
-    lo, hi = t["ci_low"], t["ci_high"]
-    k = t["k"]
-    trials = f"{k} trial{'s' if k != 1 else ''}"
-    if lo is None or hi is None:
-        return f"{label}: {trials}, no confidence interval."
-    if lo <= null <= hi:
-        return (f"Based on {trials}, the data are compatible with no difference in {label} "
-                "between MSC and control.")
-    better = (a["favours"][0] == "Favours MSC") == (hi < null)
-    who = "MSC" if better else "control"
-    return f"Based on {trials}, {label} was better with {who} (the 95% CI excludes no effect)."
-
-
-def summary(analyses: list[dict[str, Any]], published: list[dict[str, Any]],
-            rob: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Summary of findings: the main analysis per outcome with the seed's estimate beside it."""
-    pub = {p["result_id"]: p for p in published}
-    main = {}
-    for a in analyses:
-        if a["grouping"] == "none" and a["outcome"] in MAIN_OUTCOMES and a["outcome"] not in main \
-                and (a["time_window"] in ("main", "any")):
-            main[a["outcome"]] = a
-    sequence: dict[str, str | None] = {}
-    for block in rob:  # seed first, then ours: our own judgement wins where we made one
-        for s in block["studies"]:
-            j = s["judgements"].get("random_sequence_generation")
-            if j is not None:
-                sequence[s["study_id"]] = j
-    high_or_unclear = {sid for sid, j in sequence.items() if j in ("high", "unclear")}
-    # missing is not low: a trial nobody judged counts with the unclear ones, and is named
-    not_assessed = {sid for sid in {r["study_id"] for a in analyses for r in a["rows"]}
-                    if sequence.get(sid) is None}
-    out = []
-    for outcome in MAIN_OUTCOMES:
-        a = main.get(outcome)
-        if a is None:
-            continue
-        t = a.get("total") or {}
-        p = next((pub[r] for r in a.get("published_result_ids", []) if r in pub), None)
-        certainty = []
-        ids = [r["study_id"] for r in a["rows"]]
-        if ids:
-            risky = sum(1 for s in ids if s in high_or_unclear or s in not_assessed)
-            unjudged = sum(1 for s in ids if s in not_assessed)
-            certainty.append(
-                f"risk of bias: {risky} of {len(ids)} trials at high or unclear risk or not "
-                "assessed for random sequence generation"
-                + (f" ({unjudged} not assessed)" if unjudged else ""))
-            if t.get("i2") is not None and t["k"] > 1:
-                word = "serious" if t["i2"] > 50 else "not serious"
-                certainty.append(f"inconsistency: {word} (I² = {t['i2']:.0f}%)")
-            n = (t.get("n_exp") or 0) + (t.get("n_ctl") or 0)
-            crosses = (t.get("ci_low") is not None and t.get("ci_high") is not None
-                       and t["ci_low"] <= _null(a["measure"]) <= t["ci_high"])
-            certainty.append("imprecision: " + ("serious (the CI includes no effect)" if crosses
-                             else f"serious ({n} patients, below ~400)" if n < 400
-                             else "not serious"))
-        out.append({
-            "outcome": outcome, "outcome_label": a["outcome_label"], "analysis_id": a["id"],
-            "measure": a["measure"], "estimate": t.get("estimate"), "ci_low": t.get("ci_low"),
-            "ci_high": t.get("ci_high"), "k": t.get("k", 0),
-            "patients": (t.get("n_exp") or 0) + (t.get("n_ctl") or 0),
-            "i2": t.get("i2"), "p": t.get("p"),
-            "published": {k: p.get(k) for k in ("result_id", "measure", "estimate", "ci_low",
-                                                 "ci_high", "p_reported", "i2")} if p else None,
-            "reading": _reading(a), "certainty": certainty,
-        })
     return out
 
 
@@ -376,8 +296,8 @@ def assemble(con: duckdb.DuckDBPyConnection, analyses: list[dict[str, Any]],
         "prisma": _prisma(con),
     }
     context["call_for_data"] = call_for_data(context["published_vs_repooled"])
-    context["summary"] = summary(analyses, published, rob)
     context["safety"] = safety(con)
     context["changes"] = changes(previous, context)
     context.update(audit_context(con))  # "audit" (the CLI's JSON) and "audit_details"
+    context["summary"] = summary_of_findings(con, context)  # after the audit: its concerns
     return context

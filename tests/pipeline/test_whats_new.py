@@ -130,8 +130,11 @@ def test_trial_without_risk_of_bias_rows_is_not_assessed_not_low(tmp_path: Path)
     assert studies["zeta2030"]["allocation_concealment"] is None
     assert block["not_assessed"] == 7 + 6
     meld = next(s for s in results["summary"] if s["outcome"] == "MELD")
-    assert ("risk of bias: 1 of 2 trials at high or unclear risk or not assessed for random "
-            "sequence generation (1 not assessed)") in meld["certainty"]
+    rob_note = meld["certainty"]["footnotes"][0]
+    assert rob_note["domain"] == "risk_of_bias"
+    not_assessed = rob_note["text"].split("Not assessed in a key domain (counted as unclear): ")[1]
+    assert "Testa 2020" in not_assessed and "Zeta 2030" in not_assessed  # none is 'low'
+    assert rob_note["judgement"] == "serious"
     section = _section((out / "index.html").read_text(), "risk-of-bias")
     assert section.count('class="rob-dot rob-not_assessed"') == 2 * 13  # both palettes
     assert "rob-bar rob-not_assessed" in section and ">Not assessed<" in section
