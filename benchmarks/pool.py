@@ -4,6 +4,12 @@ Compares, in one run, the batch API (:func:`mscreview.stats.pool_batch`), a bare
 (the floor: estimate, SE, CI, Q, I^2, tau^2 and p only) and statsmodels' ``combine_effects`` in a
 Python loop (on a subsample, scaled to 10,000). Targets: batch within 3x of the bare kernel,
 at least 50x faster than statsmodels. Not a test: run ``python benchmarks/pool.py``.
+
+Sensitivity analyses (issue 12): leave-one-out (k pools without one study each) and cumulative
+meta-analysis (k growing pools) of the same 10,000 analyses by
+:func:`~mscreview.stats.leave_one_out_batch` and :func:`~mscreview.stats.cumulative_batch`,
+printed as a ratio to the plain pool (``pool_batch``) timed in the same run. Target: within 3x.
+Timings are the best of interleaved repeats (the machines are shared).
 """
 
 from __future__ import annotations
@@ -14,9 +20,10 @@ import warnings
 import numpy as np
 from scipy.special import ndtr
 
-from mscreview.stats import pool_batch
+from mscreview.stats import cumulative_batch, leave_one_out_batch, pool_batch
 
 M, K, SM_SUBSAMPLE, REPEATS = 10_000, 10, 300, 7
+SENSITIVITY_REPEATS = 25
 
 
 def bare_dl(y: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -74,6 +81,26 @@ def main() -> None:
     print(f"  statsmodels loop (est.)  {t_sm * 1e3:9.2f} ms   from {SM_SUBSAMPLE} analyses")
     print(f"  speed-up over statsmodels: {t_sm / t_batch:,.0f}x (target >= 50x)")
     print(f"  within 3x of bare kernel: {t_batch / t_bare <= 3} ; statsmodels agrees: {agree}")
+    sensitivity(y, v)
+
+
+def sensitivity(y: np.ndarray, v: np.ndarray) -> None:
+    """Leave-one-out and cumulative vs the plain pool, best of interleaved repeats."""
+    fns = {"pool_batch (plain pool)": lambda: pool_batch(y, v),
+           "leave_one_out_batch": lambda: leave_one_out_batch(y, v),
+           "cumulative_batch": lambda: cumulative_batch(y, v)}
+    best_t = dict.fromkeys(fns, float("inf"))
+    for _ in range(SENSITIVITY_REPEATS):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            best_t[name] = min(best_t[name], time.perf_counter() - t0)
+    base = best_t["pool_batch (plain pool)"]
+    print(f"{M} analyses of k={K}: sensitivity (best of {SENSITIVITY_REPEATS}, interleaved)")
+    for name, t in best_t.items():
+        print(f"  {name:<26}{t * 1e3:9.2f} ms   {t / base:5.2f}x plain pool")
+    worst = max(best_t["leave_one_out_batch"], best_t["cumulative_batch"]) / base
+    print(f"  within 3x of the plain pool: {worst <= 3}")
 
 
 if __name__ == "__main__":

@@ -35,7 +35,13 @@ from mscreview.stats.audit import (
     rounding_interval,
     se_from_ci,
 )
-from mscreview.stats.batch import BatchResult, pool_batch, pool_ragged
+from mscreview.stats.batch import (
+    BatchResult,
+    cumulative_batch,
+    leave_one_out_batch,
+    pool_batch,
+    pool_ragged,
+)
 from mscreview.stats.bias import EggerTest, Funnel, egger_test, funnel
 from mscreview.stats.conversions import (
     Derived,
@@ -48,6 +54,7 @@ from mscreview.stats.conversions import (
     wan_eta,
     wan_xi,
 )
+from mscreview.stats.diagnostics import Influence, influence
 from mscreview.stats.dichotomous import pool_mh, pool_peto
 from mscreview.stats.effects import continuous_effects, dichotomous_effects
 from mscreview.stats.integrity import (
@@ -60,6 +67,7 @@ from mscreview.stats.integrity import (
     percent_consistent,
     stouffer,
 )
+from mscreview.stats.metareg import MetaRegression, meta_regression, meta_regression_predict
 from mscreview.stats.pooling import generic_effects, pool, pool_yi_vi
 from mscreview.stats.results import EffectSet, Excluded, PoolResult, StudyEffect
 from mscreview.stats.sensitivity import cumulative, leave_one_out
@@ -78,6 +86,7 @@ from mscreview.stats.subgroups import (
     analyse_subgroups,
     subgroup_differences,
 )
+from mscreview.stats.trimfill import TrimFill, contour_z, trim_and_fill
 
 __all__ = [
     "AbsoluteEffect",
@@ -94,7 +103,9 @@ __all__ = [
     "Funnel",
     "GrimmerResult",
     "ImpliedK",
+    "Influence",
     "InformationSize",
+    "MetaRegression",
     "PValueCheck",
     "PoolResult",
     "SequentialBounds",
@@ -103,6 +114,7 @@ __all__ = [
     "StudyEffect",
     "SubgroupAnalysis",
     "SubgroupTest",
+    "TrimFill",
     "absolute_effect",
     "analyse_subgroups",
     "baseline_balance",
@@ -113,9 +125,11 @@ __all__ = [
     "combine_continuous_arms",
     "combine_dichotomous_arms",
     "continuous_effects",
+    "contour_z",
     "convert_unit",
     "count_decimals",
     "cumulative",
+    "cumulative_batch",
     "dichotomous_effects",
     "diversity",
     "egger_test",
@@ -124,11 +138,15 @@ __all__ = [
     "grim",
     "grimmer",
     "heterogeneity_k",
+    "influence",
     "information_size_continuous",
     "information_size_dichotomous",
     "leave_one_out",
+    "leave_one_out_batch",
     "mean_sd_from_median",
     "median_control_risk",
+    "meta_regression",
+    "meta_regression_predict",
     "obf_boundaries",
     "obf_spending",
     "parse_p",
@@ -149,6 +167,7 @@ __all__ = [
     "se_from_ci",
     "stouffer",
     "subgroup_differences",
+    "trim_and_fill",
     "wan_eta",
     "wan_xi",
 ]

@@ -60,6 +60,81 @@ for (p in list(c(2, 5, 0.1), c(0.5, 1, 0.2), c(3.5, 12, 0.1))) {
     list(ris = s$nFixed))
 }
 
+# --- influence diagnostics, trim-and-fill, Egger, meta-regression (metafor) ------------------
+tight <- list(threshold = 1e-12, maxiter = 10000)
+bcg <- escalc(measure = "RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = dat.bcg)
+bcg_data <- list(study = paste(dat.bcg$author, dat.bcg$year), year = dat.bcg$year,
+                 yi = as.numeric(bcg$yi), vi = as.numeric(bcg$vi), ablat = dat.bcg$ablat,
+                 alloc = as.character(dat.bcg$alloc))
+hack <- dat.hackshaw1998
+hack_data <- list(study = paste(hack$author, hack$year), year = hack$year,
+                  yi = as.numeric(hack$yi), vi = as.numeric(hack$vi))
+
+infl <- function(fit) {
+  inf <- influence(fit)
+  list(rstudent = inf$inf$rstudent, dffits = inf$inf$dffits, cook_d = inf$inf$cook.d,
+       cov_r = inf$inf$cov.r, tau2_del = inf$inf$tau2.del, qe_del = inf$inf$QE.del,
+       hat = inf$inf$hat, weight = inf$inf$weight, dfbetas = inf$dfbs$intrcpt,
+       influential = as.logical(inf$is.infl))
+}
+add_case("influence_bcg_dl", 'influence(rma(yi, vi, data=escalc("RR", ai=tpos, bi=tneg, ci=cpos, di=cneg, data=dat.bcg), method="DL"))',
+         bcg_data, c(infl(rma(yi, vi, data = bcg, method = "DL")), list(model = "random", tau2_method = "DL")))
+add_case("influence_bcg_reml", 'influence(rma(yi, vi, data=<bcg RR>, method="REML", control=list(threshold=1e-12)))',
+         bcg_data, c(infl(rma(yi, vi, data = bcg, method = "REML", control = tight)),
+                     list(model = "random", tau2_method = "REML")))
+add_case("influence_hackshaw_fe", 'influence(rma(yi, vi, data=dat.hackshaw1998, method="FE"))',
+         hack_data, c(infl(rma(yi, vi, data = hack, method = "FE")), list(model = "fixed", tau2_method = "DL")))
+
+tf <- function(fit, ...) {
+  t <- trimfill(fit, ...)
+  list(k0 = t$k0, se_k0 = t$se.k0, side = t$side, estimate = as.numeric(t$beta), se = t$se,
+       tau2 = t$tau2, filled_yi = as.numeric(t$yi[t$fill]), filled_vi = as.numeric(t$vi[t$fill]))
+}
+add_case("trimfill_hackshaw_fe", 'trimfill(rma(yi, vi, data=dat.hackshaw1998, method="FE"))',
+         hack_data, c(tf(rma(yi, vi, data = hack, method = "FE")), list(model = "fixed", tau2_method = "DL")))
+add_case("trimfill_hackshaw_dl", 'trimfill(rma(yi, vi, data=dat.hackshaw1998, method="DL"))',
+         hack_data, c(tf(rma(yi, vi, data = hack, method = "DL")), list(model = "random", tau2_method = "DL")))
+add_case("trimfill_bcg_dl", 'trimfill(rma(yi, vi, data=<bcg RR>, method="DL"))',
+         bcg_data, c(tf(rma(yi, vi, data = bcg, method = "DL")), list(model = "random", tau2_method = "DL")))
+add_case("trimfill_bcg_reml_right", 'trimfill(rma(yi, vi, data=<bcg RR>, method="REML", control=list(threshold=1e-12)), side="right", control=list(threshold=1e-12))',
+         bcg_data, c(tf(rma(yi, vi, data = bcg, method = "REML", control = tight), side = "right", control = tight),
+                     list(model = "random", tau2_method = "REML", side_given = "right")))
+eg <- regtest(rma(yi, vi, data = hack, method = "FE"), model = "lm", predictor = "sei")
+add_case("egger_hackshaw", 'regtest(rma(yi, vi, data=dat.hackshaw1998, method="FE"), model="lm", predictor="sei")',
+         hack_data, list(t = eg$zval, p = eg$pval, df = eg$dfs))
+
+mr <- function(fit, fit0) {
+  list(coef = as.numeric(fit$beta), se = fit$se, stat = fit$zval, p = fit$pval,
+       ci_low = fit$ci.lb, ci_high = fit$ci.ub, tau2 = fit$tau2, tau2_null = fit0$tau2,
+       r2 = if (is.null(fit$R2)) NULL else fit$R2, i2 = fit$I2, qm = fit$QM,
+       qm_df = fit$QMdf[!is.na(fit$QMdf)], qm_p = fit$QMp, qe = fit$QE, qe_p = fit$QEp,
+       df = if (is.na(fit$ddf[1])) NULL else fit$ddf[1], vcov = unname(fit$vb))
+}
+for (m in c("REML", "DL")) {
+  ctl <- if (m == "REML") tight else list()
+  f0 <- rma(yi, vi, data = bcg, method = m, test = "knha", control = ctl)
+  add_case(paste0("metareg_bcg_ablat_", tolower(m), "_knha"),
+    sprintf('rma(yi, vi, mods = ~ ablat, data=<bcg RR>, method="%s", test="knha"%s)', m,
+            if (m == "REML") ', control=list(threshold=1e-12)' else ""),
+    c(bcg_data, list(mods = list(ablat = dat.bcg$ablat), method = m, knha = TRUE)),
+    mr(rma(yi, vi, mods = ~ ablat, data = bcg, method = m, test = "knha", control = ctl), f0))
+}
+f0 <- rma(yi, vi, data = bcg, method = "REML", test = "knha", control = tight)
+fit <- rma(yi, vi, mods = ~ factor(alloc), data = bcg, method = "REML", test = "knha", control = tight)
+add_case("metareg_bcg_alloc_reml_knha",
+  'rma(yi, vi, mods = ~ factor(alloc), data=<bcg RR>, method="REML", test="knha", control=list(threshold=1e-12))  # reference level: alternate',
+  c(bcg_data, list(mods = list(`allocrandom` = as.numeric(dat.bcg$alloc == "random"),
+                               `allocsystematic` = as.numeric(dat.bcg$alloc == "systematic")),
+                   method = "REML", knha = TRUE)),
+  mr(fit, f0))
+f0 <- rma(yi, vi, data = bcg, method = "REML", control = tight)
+fit <- rma(yi, vi, mods = ~ ablat + year, data = bcg, method = "REML", control = tight)
+add_case("metareg_bcg_ablat_year_reml_z",
+  'rma(yi, vi, mods = ~ ablat + year, data=<bcg RR>, method="REML", control=list(threshold=1e-12))',
+  c(bcg_data, list(mods = list(ablat = dat.bcg$ablat, year = dat.bcg$year), method = "REML",
+                   knha = FALSE)),
+  mr(fit, f0))
+
 out <- list(
   generated_by = "tests/reference/robustness_reference.R",
   r_version = R.version.string,
