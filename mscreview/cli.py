@@ -60,21 +60,27 @@ def cli() -> None:
 )
 @click.option("--hksj", is_flag=True, help="Hartung-Knapp-Sidik-Jonkman CI (random model).")
 @click.option("--by", "by", default=None, help="Column whose values define subgroups.")
+@click.option("--log", "log", is_flag=True,
+              help="GIV: estimates (and CI limits) are ratios, pooled on the log scale.")
 @click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True)
 def pool(
-    input_csv: Path, measure: str, model: str, tau2_method: str, hksj: bool, by: str | None, fmt: str
+    input_csv: Path, measure: str, model: str, tau2_method: str, hksj: bool, by: str | None,
+    log: bool, fmt: str,
 ) -> None:
     """Pool one analysis from a CSV file.
 
     Continuous: study,n1,mean1,sd1,n2,mean2,sd2 (1 = experimental, 2 = control).
-    Dichotomous: study,events1,n1,events2,n2. Generic (GIV): study,estimate,se.
+    Dichotomous: study,events1,n1,events2,n2. Generic (GIV): study,estimate,se, or
+    ci_low,ci_high instead of se; ratios with --log, or a column hr (rr, or) with its CI.
 
     Example: mscreview pool meld.csv --measure MD --model random --format json
+
+    Example: mscreview pool survival.csv --measure GIV --log   (study,estimate,ci_low,ci_high)
     """
     from mscreview.pipeline.pool import format_pool_json, format_pool_table, run_pool
 
     result = _call(run_pool, input_csv, measure=measure.upper(), model=model,
-                   tau2_method=tau2_method, hksj=hksj, by=by)
+                   tau2_method=tau2_method, hksj=hksj, by=by, log=log)
     click.echo(format_pool_json(result) if fmt == "json" else format_pool_table(result))
 
 

@@ -4,8 +4,9 @@ Why it exists: which outcome is pooled with which measure, model, grouping and t
 decision of the review, so it lives in a reviewable CSV, not in code. This module checks each row
 against what the rest of the project defines, so a typo fails loudly:
 
-- ``view`` must be a view of ``sql/`` whose header declares ``-- Analysis-input:`` (continuous or
-  dichotomous); the measure must fit it (MD/SMD continuous, RR/OR/RD dichotomous).
+- ``view`` must be a view of ``sql/`` whose header declares ``-- Analysis-input:`` (continuous,
+  dichotomous or generic); the measure must fit it (MD/SMD continuous, RR/OR/RD dichotomous,
+  HR generic: reported estimates with their 95% CI, pooled on the log scale).
 - ``time_window`` must fit the view's ``-- Window:`` line: ``main`` views take 'main',
   ``longest`` views take 'any', ``per_window`` views take a window label of ``time_windows``
   (or 'any' with grouping 'window': separate pools per window, never a total across them).
@@ -41,8 +42,12 @@ COLUMNS = (
 )
 CONTINUOUS_MEASURES = frozenset({"MD", "SMD"})
 DICHOTOMOUS_MEASURES = frozenset({"RR", "OR", "RD"})
+GENERIC_MEASURES = frozenset({"HR"})
+KIND_MEASURES = {"continuous": CONTINUOUS_MEASURES, "dichotomous": DICHOTOMOUS_MEASURES,
+                 "generic": GENERIC_MEASURES}
 #: Resource holding the outcome codes of each kind of analysis.
-OUTCOME_TABLES = {"continuous_outcomes": "continuous", "dichotomous_outcomes": "dichotomous"}
+OUTCOME_TABLES = {"continuous_outcomes": "continuous", "dichotomous_outcomes": "dichotomous",
+                  "study_effects": "generic"}
 #: grouping -> column of the view holding the subgroup (None: one pool).
 GROUP_COLUMNS: dict[str, str | None] = {
     "none": None, "window": "window", "route": "route", "etiology": "etiology",
@@ -55,7 +60,7 @@ class ViewInfo:
     """What an analysis-input view's header declares."""
 
     name: str
-    kind: Literal["continuous", "dichotomous"]
+    kind: Literal["continuous", "dichotomous", "generic"]
     window: Literal["main", "per_window", "longest"]
     grouping: str | None
 
@@ -67,7 +72,7 @@ class Analysis:
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
     title: Annotated[str, Field(min_length=1)]
     outcome: Annotated[str, Field(pattern=r"^[A-Za-z_]+$")]
-    measure: Literal["MD", "SMD", "RR", "OR", "RD"]
+    measure: Literal["MD", "SMD", "RR", "OR", "RD", "HR"]
     model: Literal["random", "fixed"]
     tau2: Literal["DL", "REML", "PM"]
     grouping: Literal["none", "window", "route", "etiology", "dose_class", "cell_type"]
@@ -126,7 +131,7 @@ def analysis_views(sql_dir: Path = SQL_DIR) -> dict[str, ViewInfo]:
                 meta[m.group(1)] = m.group(2)
         if name and "Analysis-input" in meta:
             kind, window = meta["Analysis-input"], meta.get("Window", "")
-            if kind not in ("continuous", "dichotomous") or window not in (
+            if kind not in ("continuous", "dichotomous", "generic") or window not in (
                 "main", "per_window", "longest"
             ):
                 raise InputError(f"{path}: bad Analysis-input/Window header ({kind!r}, {window!r})")
@@ -252,7 +257,7 @@ def _check(
     info = views.get(a.view)
     if info is None:
         raise fail("view", f"unknown view {a.view!r}; analysis views: {', '.join(sorted(views))}")
-    measures = CONTINUOUS_MEASURES if info.kind == "continuous" else DICHOTOMOUS_MEASURES
+    measures = KIND_MEASURES[info.kind]
     if a.measure not in measures:
         raise fail("measure", f"{a.measure} does not fit {info.kind} view {a.view!r} "
                    f"(use {'/'.join(sorted(measures))})")

@@ -37,6 +37,8 @@ GROUP_LABELS = {
     "low": "Low dose (up to 1×10⁶ cells/kg)", "high": "High dose (above 1×10⁶ cells/kg)",
     "alcohol": "Alcohol", "unknown": "Not reported",
 }
+#: Kind of an analysis -> kind of its rows in the missing_values view (the call for data).
+MISSING_KIND = {"generic": "study_effect"}
 #: Units that are not shown after the measure (scores, ratios).
 UNITLESS = {"none", "points"}
 #: Which direction favours MSC: lower is better for these outcomes.
@@ -93,7 +95,8 @@ class _Views:
         keep = ("study_id", "label", "arm_id", "outcome", "timepoint", "status", "source_id",
                 "locator")
         return [{k: m[k] for k in keep} for m in self.missing
-                if m["kind"] == kind and m["included"] and a.matches(m, self.main)]
+                if m["kind"] == MISSING_KIND.get(kind, kind) and m["included"]
+                and a.matches(m, self.main)]
 
 
 def _drop_overlaps(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
@@ -101,7 +104,8 @@ def _drop_overlaps(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], li
     best: dict[str, dict[str, Any]] = {}
     for r in rows:
         g = r.get("overlap_group")
-        if g and (g not in best or r["n1"] + r["n2"] > best[g]["n1"] + best[g]["n2"]):
+        if g and (g not in best or (r["n1"] or 0) + (r["n2"] or 0)
+                  > (best[g]["n1"] or 0) + (best[g]["n2"] or 0)):
             best[g] = r
     kept, excluded = [], []
     for r in rows:
@@ -138,6 +142,8 @@ def _pool_fn(a: Analysis, kind: str) -> Callable[[stats.EffectSet], stats.PoolRe
 
 
 def _arm(r: dict[str, Any], i: int, kind: str) -> dict[str, Any]:
+    if kind == "generic":
+        return {"n": r.get(f"n{i}")}
     if kind == "dichotomous":
         return {"events": r[f"events{i}"], "n": r[f"n{i}"]}
     return {"mean": r[f"mean{i}"], "sd": r[f"sd{i}"], "n": r[f"n{i}"]}
@@ -160,7 +166,7 @@ def run_analysis(views: _Views, a: Analysis, kind: str) -> dict[str, Any]:
         "grouping": a.grouping, "time_window": a.time_window, "view": a.view,
         "unit": (rows[0].get("unit") or "") if rows and kind == "continuous"
         and rows[0].get("unit") not in UNITLESS else "",
-        "scale": "log" if a.measure in ("RR", "OR") else "linear",
+        "scale": "log" if a.measure in ("RR", "OR", "HR") else "linear",
         "favours": favours, "data_kind": kind, "method": "M-H" if kind == "dichotomous" else "IV",
         "status": "no_data", "k": 0, "reason": "",
         "rows": [], "total": None, "subgroups": [], "subgroup_test": None,
@@ -168,7 +174,19 @@ def run_analysis(views: _Views, a: Analysis, kind: str) -> dict[str, Any]:
         "published_result_ids": list(a.published_result_ids),
     }
     if rows:
-        if kind == "dichotomous":
+        if kind == "generic":
+            effects = stats.generic_effects(
+                [r["estimate"] for r in rows], ci_low=[r["ci_low"] for r in rows],
+                ci_high=[r["ci_high"] for r in rows], study=[r["study_id"] for r in rows],
+                measure=a.measure, log_scale=True)
+            out["source_note"] = (
+                "Hazard ratios as the trials report them (study_effects: HR with its 95% CI, "
+                "often from an adjusted Cox model), pooled by generic inverse variance of log HR; "
+                "SE = (ln upper - ln lower)/(2 x 1.96). Sources: " + "; ".join(
+                    f"{r['label']}: {r['source_id']}, {r['locator']}" for r in rows) + ".")
+            for r in rows:  # arm sizes shown when known; never summed as None
+                r["n1"], r["n2"] = r.get("n1") or 0, r.get("n2") or 0
+        elif kind == "dichotomous":
             effects = stats.dichotomous_effects(
                 [r["events1"] for r in rows], [r["n1"] for r in rows],
                 [r["events2"] for r in rows], [r["n2"] for r in rows],

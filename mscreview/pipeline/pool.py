@@ -40,10 +40,16 @@ COLUMNS = {
     "dichotomous": ("study", "events1", "n1", "events2", "n2"),
     "generic": ("study", "estimate", "se"),
 }
+#: Generic input may give a 95% CI instead of the SE, and a hazard ratio column instead of the
+#: estimate (a ratio: log-transformed with its CI, as ``generic_effects(log_scale=True)``).
+GENERIC_OPTIONAL = ("se", "ci_low", "ci_high")
+RATIO_COLUMNS = {"hr": "HR", "rr": "RR", "or": "OR"}
 #: Columns that must hold whole numbers >= 1 (n) or >= 0 (events), or be >= 0 (sd, se).
 COUNT_COLUMNS = frozenset({"n1", "n2"})
 EVENT_COLUMNS = frozenset({"events1", "events2"})
 NONNEGATIVE_COLUMNS = frozenset({"sd1", "sd2", "se"})
+#: Columns of ratios (and their CI limits when the input is on the ratio scale): must be > 0.
+POSITIVE_COLUMNS = frozenset({"hr", "rr", "or"})
 
 MEASURE_NAMES = {
     "MD": "Mean Difference",
@@ -54,6 +60,8 @@ MEASURE_NAMES = {
     "RD": "Risk Difference",
     "PETO": "Peto Odds Ratio",
     "GIV": "Estimate",
+    "HR": "Hazard Ratio",
+    "RATIO": "Ratio",
 }
 
 
@@ -101,11 +109,34 @@ def _number(text: str, source: str, line: int, column: str) -> float:
         raise InputError(f"{where}: events = {text} is negative")
     if column in NONNEGATIVE_COLUMNS and value < 0:
         raise InputError(f"{where}: {column} = {text} is negative")
+    if column in POSITIVE_COLUMNS and value <= 0:
+        raise InputError(f"{where}: {column} = {text} is not a ratio above 0")
     return value
 
 
+def _generic_columns(header: list[str], source: str, log: bool) -> tuple[str, ...]:
+    """Columns of a generic (GIV) file: an estimate (or hr/rr/or) and an SE or a 95% CI."""
+    est = next((c for c in ("estimate", *RATIO_COLUMNS) if c in header), None)
+    if est is None:
+        raise InputError(f"{source}, line 1, column 'estimate': missing column (or give hr, rr "
+                         "or or for ratios)")
+    if "se" in header:
+        disp: tuple[str, ...] = ("se",)
+    elif "ci_low" in header and "ci_high" in header:
+        disp = ("ci_low", "ci_high")
+    else:
+        raise InputError(f"{source}, line 1, column 'se': missing column (or give ci_low and "
+                         "ci_high)")
+    if est in RATIO_COLUMNS and "se" in disp:
+        raise InputError(f"{source}, line 1, column 'se': a ratio column ({est}) needs its 95% "
+                         "CI (ci_low, ci_high); an SE is on the log scale: give it with "
+                         "'estimate' = ln ratio")
+    del log
+    return ("study", est, *disp)
+
+
 def _read(
-    path: Path, kind: str, by: str | None
+    path: Path, kind: str, by: str | None, log: bool = False
 ) -> tuple[list[str], list[dict[str, float]], list[str]]:
     """Read and check the CSV; returns study names, numeric rows and subgroup labels."""
     source = str(path)
@@ -124,7 +155,8 @@ def _read(
         except (csv.Error, UnicodeDecodeError) as err:
             raise InputError(f"{source}, line 1: cannot parse ({err})") from None
         header = [h.strip() for h in header]
-        needed = COLUMNS[kind] + ((by,) if by else ())
+        columns = _generic_columns(header, source, log) if kind == "generic" else COLUMNS[kind]
+        needed = columns + ((by,) if by else ())
         for col in needed:
             if col not in header:
                 raise InputError(f"{source}, line 1, column {col!r}: missing column")
@@ -151,7 +183,7 @@ def _read(
                 first_line[study] = line
                 row = {
                     col: _number(cells[index[col]], source, line, col)
-                    for col in COLUMNS[kind][1:]
+                    for col in columns[1:]
                 }
                 if kind == "dichotomous":
                     for arm in ("1", "2"):
@@ -173,8 +205,10 @@ def _read(
 
 
 def _effects(
-    kind: str, measure: str, studies: list[str], rows: list[dict[str, float]]
+    kind: str, measure: str, studies: list[str], rows: list[dict[str, float]], log: bool = False
 ) -> EffectSet:
+    if kind == "generic":
+        return _generic(studies, rows, log)
     col = {c: [r[c] for r in rows] for c in COLUMNS[kind][1:]}
     if kind == "continuous":
         return continuous_effects(
@@ -185,7 +219,24 @@ def _effects(
         return dichotomous_effects(
             col["events1"], col["n1"], col["events2"], col["n2"], measure=measure, study=studies
         )
-    return generic_effects(col["estimate"], col["se"], study=studies, measure="GIV")
+    raise AssertionError(kind)  # pragma: no cover
+
+
+def _generic(studies: list[str], rows: list[dict[str, float]], log: bool) -> EffectSet:
+    """GIV input: an estimate with its SE or 95% CI; a ratio (``--log`` or an hr/rr/or column)
+    is log-transformed with its CI, and the result is shown on the ratio scale."""
+    ratio_col = next((c for c in RATIO_COLUMNS if c in rows[0]), None)
+    est = [r[ratio_col or "estimate"] for r in rows]
+    log = log or ratio_col is not None
+    measure = RATIO_COLUMNS[ratio_col] if ratio_col else ("RATIO" if log else "GIV")
+    se = [r["se"] for r in rows] if "se" in rows[0] else None
+    lo = [r["ci_low"] for r in rows] if "ci_low" in rows[0] else None
+    hi = [r["ci_high"] for r in rows] if "ci_high" in rows[0] else None
+    if log and se is not None:  # SE of ln ratio with the ratio itself: transform the estimate
+        est = [math.log(x) if x > 0 else math.nan for x in est]
+        return generic_effects(est, se, study=studies, measure=measure)
+    return generic_effects(est, se, ci_low=lo, ci_high=hi, study=studies, measure=measure,
+                           log_scale=log)
 
 
 def _pooler(kind: str, measure: str, model: str, tau2_method: str, hksj: bool
@@ -207,12 +258,17 @@ def run_pool(
     tau2_method: str = "DL",
     hksj: bool = False,
     by: str | None = None,
+    log: bool = False,
 ) -> PoolRun:
     """Read ``path`` and pool it.
 
     Continuous measures (MD, SMD, SMD_EXACT) need ``study,n1,mean1,sd1,n2,mean2,sd2``;
     dichotomous (RR, OR, RD: Mantel-Haenszel; PETO) ``study,events1,n1,events2,n2``; GIV
-    ``study,estimate,se`` on the analysis scale. Extra columns are allowed; ``by`` names the
+    ``study,estimate,se`` on the analysis scale, or ``ci_low,ci_high`` instead of ``se``
+    (SE = width / (2 x 1.96)). Ratios: with ``log`` the estimate (and its CI) are ratios, pooled
+    on the log scale and shown as ratios (with ``se``, the SE of the log ratio); a column
+    ``hr`` (or ``rr``, ``or``) with ``ci_low,ci_high`` does the same and names the measure.
+    Extra columns are allowed; ``by`` names the
     column defining subgroups. An empty cell is a missing value: the study is excluded with the
     reason (never silently).
 
@@ -228,9 +284,11 @@ def run_pool(
     kind = _kind(measure)
     path = Path(path)
     pool_fn = _pooler(kind, measure, model, tau2_method, hksj)
-    studies, rows, labels = _read(path, kind, by)
+    if log and kind != "generic":
+        raise UsageError("--log applies to --measure GIV (estimates given as ratios)")
+    studies, rows, labels = _read(path, kind, by, log)
     try:
-        effects = _effects(kind, measure, studies, rows)
+        effects = _effects(kind, measure, studies, rows, log)
         if by:
             label_of = dict(zip(studies, labels, strict=True))
             analysis = analyse_subgroups(effects, [label_of[s] for s in effects.study], pool_fn)
@@ -419,7 +477,8 @@ def format_pool_table(run: PoolRun) -> str:
         )
     else:
         head1 = ""
-        head2 = f"{'Study or Subgroup':<{width}}{'Estimate':>9}{'SE':>9}"
+        est = "ln ratio" if r.ratio else "Estimate"  # GIV rows show yi and its SE
+        head2 = f"{'Study or Subgroup':<{width}}{est:>9}{'SE':>9}"
     head1 += f"{'':>9}   {MEASURE_NAMES[r.measure]}"
     head2 += f"{'Weight':>9}   {_method_label(r)}"
     lines = [f"{MEASURE_NAMES[r.measure]} ({_method_label(r)}): {run.source}", head1, head2]

@@ -23,8 +23,9 @@ __all__ = [
     "display",
 ]
 
-#: Measures analysed on the log scale and shown on the ratio scale.
-RATIO_MEASURES = frozenset({"RR", "OR", "PETO", "HR", "ROM"})
+#: Measures analysed on the log scale and shown on the ratio scale ("RATIO": a generic ratio
+#: given as such, e.g. ``mscreview pool --measure GIV --log``).
+RATIO_MEASURES = frozenset({"RR", "OR", "PETO", "HR", "ROM", "RATIO"})
 
 
 def display(value: float, measure: str) -> float:
