@@ -268,6 +268,32 @@ def _t_quantiles(con: duckdb.DuckDBPyConnection) -> None:
     con.executemany(f"INSERT INTO {T_TABLE} VALUES (?, ?)", list(enumerate(T975, start=1)))
 
 
+#: Helper table of Wan et al. (2014)'s divisors of the range (xi) and the IQR (eta) for each arm
+#: size n that a median, IQR or range row needs (the views derive means and SDs with them).
+WAN_TABLE = "ref_wan"
+
+
+def _wan_divisors(con: duckdb.DuckDBPyConnection) -> None:
+    """Fill ``ref_wan(n, xi, eta)`` from :func:`mscreview.stats.wan_xi` / ``wan_eta`` for the arm
+    sizes of rows given as a median or with an IQR or range; SciPy is imported only then."""
+    con.execute(f"CREATE TABLE {WAN_TABLE} (n BIGINT PRIMARY KEY, xi DOUBLE NOT NULL, "
+                "eta DOUBLE NOT NULL)")
+    sizes = [r[0] for r in con.execute("""
+        SELECT DISTINCT CAST(coalesce(c.n, a.n_analysed, a.n_randomised) AS BIGINT)
+        FROM continuous_outcomes AS c
+        LEFT JOIN arms AS a ON a.study_id = c.study_id AND a.arm_id = c.arm_id
+        WHERE c.status = 'extracted' AND (c.central_kind = 'median'
+            OR c.dispersion_kind IN ('iqr', 'range'))
+            AND coalesce(c.n, a.n_analysed, a.n_randomised) >= 2
+        ORDER BY 1""").fetchall()]
+    if not sizes:
+        return
+    from mscreview.stats.conversions import wan_eta, wan_xi
+
+    con.executemany(f"INSERT INTO {WAN_TABLE} VALUES (?, ?, ?)",
+                    [(n, wan_xi(n), wan_eta(n)) for n in sizes])
+
+
 def build_database(
     package_path: str | os.PathLike[str], out_path: str | os.PathLike[str]
 ) -> Path:
@@ -312,6 +338,7 @@ def build_database(
                 first = str(err).strip().splitlines()[0]
                 raise InputError(f"resource {name!r} ({paths[0]}): cannot load: {first}") from None
         _t_quantiles(con)
+        _wan_divisors(con)
         for path in sql_files():
             try:
                 con.execute(path.read_text(encoding="utf-8"))

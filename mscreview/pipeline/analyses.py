@@ -78,6 +78,7 @@ class _Views:
         self.con = con
         self.main = con.execute("SELECT label FROM time_windows WHERE is_main").fetchone()[0]
         self._rows: dict[str, list[dict[str, Any]]] = {}
+        self._values: list[dict[str, Any]] | None = None
         self.missing = _fetch(con, """
             SELECT m.kind, m.study_id, m.label, m.arm_id, m.outcome,
                    m.timepoint_label AS timepoint, m.status, m.source_id, m.locator, m.included,
@@ -85,6 +86,20 @@ class _Views:
             FROM missing_values m LEFT JOIN time_windows w
               ON m.timepoint_weeks >= w.lower_weeks AND m.timepoint_weeks < w.upper_weeks
             ORDER BY m.label, m.timepoint_weeks, m.arm_id, m.outcome, m.source_id""", [])
+
+    def values_for(self, a: Analysis) -> list[dict[str, Any]]:
+        """Every extracted arm-level continuous value of the analysis's outcome and window."""
+        if self._values is None:
+            self._values = _fetch(self.con, """
+                SELECT v.study_id, s.label, s.included, v.arm_id, v.role, v.outcome,
+                       v.timepoint_weeks, v.timepoint_label, v.value_type, v.unit, v.usable,
+                       v.preferred, v.exclusion_reason, v.source_id, v.locator,
+                       w.label AS "window"
+                FROM arm_values v JOIN studies s ON s.study_id = v.study_id
+                LEFT JOIN time_windows w
+                  ON v.timepoint_weeks >= w.lower_weeks AND v.timepoint_weeks < w.upper_weeks
+                ORDER BY s.year, v.study_id, v.timepoint_weeks, v.arm_id, v.source_id""", [])
+        return [v for v in self._values if a.matches(v, self.main)]
 
     def rows(self, a: Analysis) -> list[dict[str, Any]]:
         if a.view not in self._rows:
@@ -149,8 +164,97 @@ def _arm(r: dict[str, Any], i: int, kind: str) -> dict[str, Any]:
     return {"mean": r[f"mean{i}"], "sd": r[f"sd{i}"], "n": r[f"n{i}"]}
 
 
+#: Reasons of arm_values that a number from the paper would fix: such values also go to the call
+#: for data.
+FIXABLE = ("no dispersion reported", "dispersion values missing", "median given with",
+           "n missing", "no central value")
+
+
+def _why_not_used(v: dict[str, Any], pair: dict[str, Any] | None) -> str | None:
+    """Why an extracted value is not in its study's comparison; None when it is."""
+    arms = set()
+    if pair is not None:
+        arms = {*(pair.get("combined_arms") or "").split("+"),
+                *(pair.get("control_arms") or "").split("+")}
+    if not v["included"]:
+        return "trial excluded from the review (see Included studies)"
+    if not v["preferred"]:
+        return (f"value from {v['source_id']} not used: another source gives the same arm and "
+                "time point (source preference)")
+    if not v["usable"]:
+        return str(v["exclusion_reason"])
+    if pair is None:
+        return ("no matching value in the other arm at this time point (same unit and value "
+                "type): no comparison can be formed")
+    if v["timepoint_weeks"] != pair["timepoint_weeks"]:
+        return f"{v['timepoint_weeks']:g} wk not used: {pair['timepoint_choice']}"
+    if v["value_type"] != pair["value_type"] or v["unit"] != pair["unit"]:
+        return (f"{v['value_type']} value in {v['unit']} not used: the comparison uses "
+                f"{pair['value_type']} values in {pair['unit']}")
+    if v["arm_id"] not in arms:
+        return (f"arm {v['arm_id']} not used: the comparison is {pair['combined_arms']} against "
+                f"{pair['control_arms']} (an arm or its parts, never both)")
+    return None
+
+
+def account_values(out: dict[str, Any], pairs: list[dict[str, Any]],
+                   values: list[dict[str, Any]]) -> None:
+    """List every extracted value of the analysis that is not pooled, with its reason.
+
+    ``pairs`` are the view's rows (one per study and window, before any exclusion), ``values``
+    the arm_values rows of the outcome and window. A value is pooled when its study's comparison
+    uses it and the study is in ``out["rows"]``; a study left out as a whole is already in
+    ``out["excluded"]``. Every other value gets an ``excluded`` entry of its study (``values``:
+    arm, time point, source and reason); values a number from the paper would fix also go to
+    ``out["missing"]`` (the call for data).
+    """
+    by_study = {p["study_id"]: p for p in pairs}
+    pooled = {r["study_id"] for r in out["rows"]}
+    listed = {e["study_id"] for e in out["excluded"]}
+    extra: dict[str, dict[str, Any]] = {}
+    for v in values:
+        sid = v["study_id"]
+        reason = _why_not_used(v, by_study.get(sid))
+        if reason is None and (sid in pooled or sid in listed):
+            continue
+        reason = reason or "study not pooled"
+        entry = extra.setdefault(sid, {"study_id": sid, "label": v["label"], "reason": "",
+                                       "values": []})
+        entry["values"].append({"arm_id": v["arm_id"], "timepoint_weeks": v["timepoint_weeks"],
+                                "source_id": v["source_id"], "reason": reason})
+        if v["included"] and reason.startswith(FIXABLE):
+            out["missing"].append({
+                "study_id": sid, "label": v["label"], "arm_id": v["arm_id"],
+                "outcome": v["outcome"], "timepoint": v["timepoint_label"],
+                "status": f"incomplete: {reason}", "source_id": v["source_id"],
+                "locator": v["locator"]})
+    for entry in extra.values():
+        reasons = list(dict.fromkeys(x["reason"] for x in entry["values"]))
+        entry["reason"] = (f"{len(entry['values'])} value{'s' if len(entry['values']) != 1 else ''}"
+                           " not used: " + "; ".join(reasons))
+        out["excluded"].append(entry)
+
+
 def run_analysis(views: _Views, a: Analysis, kind: str) -> dict[str, Any]:
-    """One analysis of the plan as a report record."""
+    """One analysis of the plan as a report record; every value not pooled is listed."""
+    out = _run_analysis(views, a, kind)
+    if kind == "continuous":
+        account_values(out, views.rows(a), views.values_for(a))
+    if out["status"] == "no_data":
+        out["reason"] = _no_data_reason(out, a)
+    return out
+
+
+def _no_data_reason(out: dict[str, Any], a: Analysis) -> str:
+    where = "the main time window (3 months)" if a.time_window == "main" else (
+        "any time point" if a.time_window == "any" else f"the {a.time_window} window")
+    n, x = len(out["missing"]), len(out["excluded"])
+    listed = f"; {x} trial{'s' if x != 1 else ''} with values that cannot be used" if x else ""
+    return (f"No included trial has usable {out['outcome_label']} data at {where} "
+            f"({n} value{'s' if n != 1 else ''} missing: see the call for data{listed}).")
+
+
+def _run_analysis(views: _Views, a: Analysis, kind: str) -> dict[str, Any]:
     rows = views.rows(a)
     rows, excluded = _drop_overlaps(rows)
     if a.measure == "MD":
@@ -200,10 +304,6 @@ def run_analysis(views: _Views, a: Analysis, kind: str) -> dict[str, Any]:
         out["excluded"] += [{"study_id": e.study, "label": by_id[e.study]["label"],
                              "reason": e.reason} for e in effects.excluded]
     if not rows or effects.k == 0:
-        where = "the main time window (3 months)" if a.time_window == "main" else (
-            "any time point" if a.time_window == "any" else f"the {a.time_window} window")
-        out["reason"] = (f"No included trial has usable {out['outcome_label']} data at {where} "
-                         f"({len(out['missing'])} values missing: see the call for data).")
         return out
     pool_fn = _pool_fn(a, kind)
     col = a.group_column

@@ -11,9 +11,12 @@
 --   sd = sqrt(n) (upper - lower) / (2 c) with c = t_{0.975, n-1} for n <= 100 (table ref_t975,
 --   computed at build time with scipy.special.stdtrit, as in stats.conversions.sd_from_ci) and
 --   c = z_{0.975} = 1.959963984540054 for n > 100 (the Handbook's 3.92 = 2 x 1.96).
---   Medians (and IQR/range dispersion) are not converted here: mean/sd stay NULL, is_median
---   flags them, and the harmonised median and bounds are given for the stats layer
---   (Wan 2014 / Luo 2018).
+--   Medians (Wan et al. 2014 for the SD, Luo et al. 2018 for the mean; stats.conversions):
+--   median + IQR: mean = (0.7 + 0.39/n) (q1 + q3)/2 + (0.3 - 0.39/n) median, sd = (q3 - q1)/eta(n);
+--   median + range: w = 4/(4 + n^0.75), mean = w (min + max)/2 + (1 - w) median,
+--   sd = (max - min)/xi(n). A mean given with an IQR or range gets the same SD. xi(n) and eta(n)
+--   come from table ref_wan (stats.wan_xi / stats.wan_eta: Wan's Tables 1-2 for small n, its
+--   approximations above). mean_derivation and sd_derivation say how each value was obtained.
 --   n: the row's n, else the arm's n_analysed, else n_randomised (n_source says which).
 --   preferred: the row chosen when several sources give the same arm, outcome, time point and
 --   value type (usable rows first, then view source_preference).
@@ -41,10 +44,11 @@
 --   central                   harmonised mean or median
 --   dispersion_low            harmonised lower bound
 --   dispersion_high           harmonised upper bound
---   mean                      harmonised mean (NULL for medians)
+--   mean                      harmonised mean, reported or derived from a median
+--   mean_derivation           as_reported, from_median_{iqr,range}_luo2018, not_derived
 --   sd                        harmonised SD, reported or derived
---   sd_derivation             as_reported, from_se, from_ci95_t, from_ci95_z, not_derived
---   is_median                 central value is a median (convert outside SQL)
+--   sd_derivation             as_reported, from_se, from_ci95_{t,z}, from_{iqr,range}_wan2014, not_derived
+--   is_median                 central value is a median (mean derived when it has an IQR or range)
 --   usable                    n, mean and sd all present: may enter arm_pairs
 --   exclusion_reason          why usable is false (NULL when usable)
 --   flags                     the row's own flags as extracted (semicolon-separated)
@@ -94,7 +98,35 @@ derived AS (
     SELECT
         h.*,
         CASE
-            WHEN h.factor IS NULL OR h.central_kind IS DISTINCT FROM 'mean' THEN NULL
+            WHEN h.factor IS NULL OR h.central IS NULL THEN NULL
+            WHEN h.central_kind = 'mean' THEN h.central * h.factor
+            WHEN h.central_kind = 'median' AND h.dispersion_kind = 'iqr' AND wan.n IS NOT NULL
+                AND h.dispersion_low IS NOT NULL AND h.dispersion_high IS NOT NULL
+                THEN ((0.7 + 0.39 / h.n_used) * (h.dispersion_low + h.dispersion_high) / 2
+                      + (0.3 - 0.39 / h.n_used) * h.central) * h.factor
+            WHEN h.central_kind = 'median' AND h.dispersion_kind = 'range' AND wan.n IS NOT NULL
+                AND h.dispersion_low IS NOT NULL AND h.dispersion_high IS NOT NULL
+                THEN (4 / (4 + pow(h.n_used, 0.75)) * (h.dispersion_low + h.dispersion_high) / 2
+                      + (1 - 4 / (4 + pow(h.n_used, 0.75))) * h.central) * h.factor
+        END AS mean_h,
+        CASE
+            WHEN h.factor IS NULL OR h.central IS NULL THEN 'not_derived'
+            WHEN h.central_kind = 'mean' THEN 'as_reported'
+            WHEN h.central_kind = 'median' AND h.dispersion_kind = 'iqr' AND wan.n IS NOT NULL
+                AND h.dispersion_low IS NOT NULL AND h.dispersion_high IS NOT NULL
+                THEN 'from_median_iqr_luo2018'
+            WHEN h.central_kind = 'median' AND h.dispersion_kind = 'range' AND wan.n IS NOT NULL
+                AND h.dispersion_low IS NOT NULL AND h.dispersion_high IS NOT NULL
+                THEN 'from_median_range_luo2018'
+            ELSE 'not_derived'
+        END AS mean_how,
+        CASE
+            WHEN h.factor IS NULL OR h.central_kind NOT IN ('mean', 'median') THEN NULL
+            WHEN h.dispersion_kind = 'iqr' AND h.dispersion_high >= h.dispersion_low
+                THEN (h.dispersion_high - h.dispersion_low) / wan.eta * h.factor
+            WHEN h.dispersion_kind = 'range' AND h.dispersion_high >= h.dispersion_low
+                THEN (h.dispersion_high - h.dispersion_low) / wan.xi * h.factor
+            WHEN h.central_kind IS DISTINCT FROM 'mean' THEN NULL
             WHEN h.dispersion_kind = 'sd' THEN h.dispersion * h.factor
             WHEN h.dispersion_kind = 'se' THEN h.dispersion * sqrt(h.n_used) * h.factor
             WHEN h.dispersion_kind = 'ci95' AND h.n_used > 100
@@ -105,7 +137,12 @@ derived AS (
                      / (2 * t.t975) * h.factor
         END AS sd_h,
         CASE
-            WHEN h.factor IS NULL OR h.central_kind IS DISTINCT FROM 'mean' THEN 'not_derived'
+            WHEN h.factor IS NULL OR h.central_kind NOT IN ('mean', 'median') THEN 'not_derived'
+            WHEN h.dispersion_kind = 'iqr' AND wan.n IS NOT NULL
+                AND h.dispersion_high >= h.dispersion_low THEN 'from_iqr_wan2014'
+            WHEN h.dispersion_kind = 'range' AND wan.n IS NOT NULL
+                AND h.dispersion_high >= h.dispersion_low THEN 'from_range_wan2014'
+            WHEN h.central_kind IS DISTINCT FROM 'mean' THEN 'not_derived'
             WHEN h.dispersion_kind = 'sd' AND h.dispersion IS NOT NULL THEN 'as_reported'
             WHEN h.dispersion_kind = 'se' AND h.dispersion IS NOT NULL AND h.n_used IS NOT NULL
                 THEN 'from_se'
@@ -118,6 +155,7 @@ derived AS (
         END AS sd_how
     FROM harmonised AS h
     LEFT JOIN ref_t975 AS t ON t.df = h.n_used - 1
+    LEFT JOIN ref_wan AS wan ON wan.n = h.n_used
 ),
 judged AS (
     SELECT
@@ -129,13 +167,17 @@ judged AS (
             WHEN role IS NULL THEN 'arm ' || arm_id || ' not in arms'
             WHEN central IS NULL THEN 'no central value'
             WHEN central_kind IS NULL THEN 'central_kind missing (mean or median?)'
-            WHEN central_kind = 'median'
-                THEN 'median: mean and SD not derived in SQL (Wan 2014 / Luo 2018 in stats)'
             WHEN n_used IS NULL THEN 'n missing (row and arm)'
-            WHEN dispersion_kind IS NULL OR dispersion_kind = 'none' THEN 'no dispersion reported'
-            WHEN dispersion_kind IN ('iqr', 'range')
-                THEN 'mean with ' || dispersion_kind || ': SD not derived in SQL'
+            WHEN n_used < 2 THEN 'n below 2: no SD can be derived'
+            WHEN central_kind = 'median' AND dispersion_kind IN ('sd', 'se', 'ci95')
+                THEN 'median given with ' || dispersion_kind
+                     || ': a mean cannot be derived (needs the IQR or range)'
+            WHEN dispersion_kind IS NULL OR dispersion_kind = 'none'
+                THEN 'no dispersion reported (needs SD, SE, 95% CI, IQR or range)'
+            WHEN dispersion_kind IN ('iqr', 'range') AND dispersion_high < dispersion_low
+                THEN dispersion_kind || ' bounds reversed'
             WHEN sd_h IS NULL THEN 'dispersion values missing for ' || dispersion_kind
+            WHEN mean_h IS NULL THEN 'no mean can be derived'
         END AS reason
     FROM derived
 )
@@ -163,7 +205,8 @@ SELECT
     central * factor AS central,
     dispersion_low * factor AS dispersion_low,
     dispersion_high * factor AS dispersion_high,
-    CASE WHEN central_kind = 'mean' THEN central * factor END AS mean,
+    mean_h AS mean,
+    mean_how AS mean_derivation,
     sd_h AS sd,
     sd_how AS sd_derivation,
     coalesce(central_kind = 'median', false) AS is_median,

@@ -16,7 +16,9 @@
 --   - overlap_group is carried so a pool can refuse two trials sharing patients.
 --   - flags (semicolon-separated, sorted): the rows' own flags plus experimental_arms_combined,
 --     partial_experimental_arms (not every experimental arm had a value), sd_from_se,
---     sd_from_ci95_t, sd_from_ci95_z, n_from_arms.n_analysed / n_from_arms.n_randomised,
+--     sd_from_ci95_t, sd_from_ci95_z, sd_from_iqr_wan2014, sd_from_range_wan2014,
+--     mean_from_median_iqr_luo2018, mean_from_median_range_luo2018,
+--     n_from_arms.n_analysed / n_from_arms.n_randomised,
 --     smd_only (xULN: never an MD), change_from_baseline.
 -- Analysis-input: continuous
 -- Window: per_window
@@ -61,6 +63,8 @@ WITH v AS (
             END,
             [
                 CASE WHEN av.sd_derivation <> 'as_reported' THEN 'sd_' || av.sd_derivation END,
+                CASE WHEN av.mean_derivation <> 'as_reported'
+                    THEN 'mean_' || av.mean_derivation END,
                 CASE WHEN av.n_source <> 'row' THEN 'n_from_' || av.n_source END,
                 CASE WHEN av.smd_only THEN 'smd_only' END,
                 CASE WHEN av.value_type = 'change' THEN 'change_from_baseline' END

@@ -113,11 +113,20 @@ def test_sd_is_derived_from_se_and_ci_with_a_flag(multi_db: Path) -> None:
     assert pt["sd"] == pytest.approx(math.sqrt(30) * 2.0 / (2 * stdtrit(29, 0.975)), rel=1e-12)
 
 
-def test_medians_are_flagged_not_converted(multi_db: Path) -> None:
+def test_medians_are_converted_and_flagged(multi_db: Path) -> None:
+    """Median + IQR (n = 30, Q = ceil(29/4) = 8): Luo 2018 mean, Wan 2014 SD (Table 2: 1.292),
+    as stats.mean_sd_from_median computes them."""
+    from mscreview.stats import mean_sd_from_median
+
     ggt = _value(multi_db, "control", "GGT")
-    assert (ggt["is_median"], ggt["mean"], ggt["sd"], ggt["central"]) == (True, None, None, 60.0)
+    mean, sd = mean_sd_from_median(30, 60.0, q1=40.0, q3=90.0)
+    assert (ggt["is_median"], ggt["central"]) == (True, 60.0)
     assert (ggt["dispersion_low"], ggt["dispersion_high"]) == (40.0, 90.0)
-    assert not ggt["usable"] and "median" in ggt["exclusion_reason"]
+    assert ggt["mean"] == pytest.approx(mean.value, rel=1e-12)
+    assert ggt["sd"] == pytest.approx(sd.value, rel=1e-12) == pytest.approx(50 / 1.292)
+    assert (ggt["mean_derivation"], ggt["sd_derivation"]) == (
+        "from_median_iqr_luo2018", "from_iqr_wan2014")
+    assert ggt["usable"] and ggt["exclusion_reason"] is None
 
 
 def test_dose_class_and_covariates_are_carried(multi_db: Path) -> None:
