@@ -14,6 +14,7 @@ from mscreview.pipeline.analyses import OUTCOME_LABELS
 from mscreview.pipeline.audit import audit_context
 from mscreview.pipeline.certainty import summary_of_findings
 from mscreview.pipeline.diff import compare_results
+from mscreview.pipeline.overview import overviews
 from mscreview.pipeline.safety import safety
 
 __all__ = ["assemble", "call_for_data", "published_vs_repooled", "changes"]
@@ -296,6 +297,7 @@ def assemble(con: duckdb.DuckDBPyConnection, analyses: list[dict[str, Any]],
         "prisma": _prisma(con),
     }
     context["call_for_data"] = call_for_data(context["published_vs_repooled"])
+    context.update(overviews(context))
     context["safety"] = safety(con)
     context["changes"] = changes(previous, context)
     context.update(audit_context(con))  # "audit" (the CLI's JSON) and "audit_details"

@@ -19,8 +19,10 @@ __all__ = [
     "fmt_i2",
     "fmt_num",
     "fmt_p",
+    "fmt_plain",
     "fmt_stat",
     "fmt_weight",
+    "fmt_words",
     "is_number",
     "measure_name",
     "num",
@@ -35,6 +37,17 @@ MEASURE_NAMES = {
     "RD": "Risk Difference",
     "HR": "Hazard Ratio",
     "PETO": "Peto Odds Ratio",
+}
+
+#: Codes of the data package shown in words; any other code has its underscores turned to spaces.
+WORDS = {
+    "rct": "RCT",
+    "non_randomised": "non-randomised",
+    "not_reachable": "source not reachable",
+    "not_yet_extracted": "not yet extracted",
+    "primary_used": "primary source used",
+    "single_study": "1 trial \u2014 not pooled",
+    "no_data": "no usable data",
 }
 
 #: RevMan prints P below this bound as "P < 0.00001".
@@ -89,6 +102,23 @@ def fmt_num(value: Any, max_decimals: int = 2) -> str:
     return "0" if text in ("-0", "") else text
 
 
+def fmt_words(value: Any) -> str:
+    """Show a code of the data package (``not_reachable``, ``hepatic_artery``) in words."""
+    if isinstance(value, float) and not math.isfinite(value) or value is None or value == "":
+        return DASH
+    text = str(value)
+    return WORDS.get(text, text.replace("_", " "))
+
+
+def fmt_plain(value: Any) -> str:
+    """Format a raw data value as it was recorded: ``2.8`` (never ``2.8000000000000003``), ``12``."""
+    if not is_number(value):
+        return DASH
+    if float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.12g}"
+
+
 def fmt_count(value: Any) -> str:
     """Format a count; a dash when missing."""
     if not is_number(value):
@@ -122,7 +152,9 @@ def fmt_p(value: Any, prefix: bool = True) -> str:
         if text[:1] in "<>=≤≥" and text:
             body = f"{text[0]} {text[1:].strip()}"
             return f"P {body}" if prefix else body
-        return text
+        if prefix and text[:1].isdigit():  # a bare number as printed ("0.24")
+            return f"P = {text}"
+        return text or DASH
     if not is_number(value):
         return DASH
     if value < P_FLOOR:

@@ -6,6 +6,7 @@ by this package are marked safe.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -78,16 +79,24 @@ def _text(value: Any) -> str:
     if value is None or value == "" or isinstance(value, Undefined):
         return "\u2014"
     if isinstance(value, float):
-        return f.fmt_num(value)
+        return f.fmt_plain(value)
     if isinstance(value, (list, tuple)):
-        return ", ".join(str(v) for v in value) or "\u2014"
+        return ", ".join(_text(v) for v in value) or "\u2014"
     return str(value)
+
+
+def _finalize(value: Any) -> Any:
+    """Every ``{{ ... }}`` passes here: a missing value shows as a dash, never ``None`` or ``nan``."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return f.DASH
+    return value
 
 
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("mscreview.report", "templates"),
+        finalize=_finalize,
         autoescape=select_autoescape(enabled_extensions=("html", "j2", "html.j2"),
                                      default_for_string=True, default=True),
         trim_blocks=True,
@@ -97,7 +106,7 @@ def _environment() -> Environment:
     env.filters.update(
         effect=f.fmt_effect, ci=f.fmt_ci, p=_p, weight=f.fmt_weight, i2=f.fmt_i2,
         count=f.fmt_count, num=f.fmt_num, estimate=_estimate, yesno=_yesno, text=_text,
-        measure_name=f.measure_name, judgement=normalise_judgement,
+        measure_name=f.measure_name, judgement=normalise_judgement, words=f.fmt_words,
     )
     env.globals.update(
         heterogeneity_text=heterogeneity_text, overall_effect_text=overall_effect_text,
@@ -112,6 +121,9 @@ def _with_defaults(context: Mapping[str, Any]) -> dict[str, Any]:
     for key in ("summary", "analyses", "published_vs_repooled", "discrepancies", "studies",
                 "adverse_events", "dichotomous", "downloads"):
         ctx[key] = list(ctx.get(key) or [])
+    for key in ("analysis_overview", "published_overview", "discrepancy_overview",
+                "adverse_events_overview", "dichotomous_overview"):
+        ctx[key] = dict(ctx.get(key) or {})
     for key in ("title", "data_version", "data_hash", "built_at", "rebuild_command", "citation"):
         ctx.setdefault(key, None)
     rob = ctx.get("risk_of_bias")
@@ -144,7 +156,8 @@ def render(context: Mapping[str, Any]) -> str:
         The HTML document: inline CSS and SVG, no scripts, no external resources.
     """
     ctx = _with_defaults(context)
-    forests = {str(a.get("id")): Markup(forest_svg(a)) for a in ctx["analyses"]}
+    forests = {str(a.get("id")): Markup(forest_svg(a)) for a in ctx["analyses"]
+               if a.get("status") != "no_data" or "without_data" not in ctx["analysis_overview"]}
     forests.update({str(a.get("id")): Markup(forest_svg(a))
                     for e in (ctx.get("safety") or {}).get("events") or []
                     for a in e.get("analyses") or [] if a.get("status") != "no_data"})

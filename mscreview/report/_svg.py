@@ -6,11 +6,12 @@ is byte-for-byte reproducible. Every piece of text goes through :func:`esc`.
 
 from __future__ import annotations
 
+import math
 import re
 
 from markupsafe import escape
 
-__all__ = ["FONT", "Svg", "esc", "text_width", "wrap"]
+__all__ = ["FONT", "Svg", "esc", "text_of", "text_width", "wrap"]
 
 #: RevMan draws its plots in Arial; fall back to metric-compatible faces.
 FONT = "Arial, 'Liberation Sans', Helvetica, sans-serif"
@@ -22,6 +23,19 @@ _WIDE = set("mwMW@%")
 def esc(value: object) -> str:
     """Escape ``value`` for SVG/HTML text or attribute content."""
     return str(escape("" if value is None else str(value)))
+
+
+def text_of(*values: object, fallback: str = "\u2014") -> str:
+    """The first of ``values`` worth printing (a non-empty string or a finite number), as text.
+
+    A missing label shows as ``fallback``, never as Python's ``None`` or ``nan``.
+    """
+    for value in values:
+        if isinstance(value, str) and value.strip():
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            return f"{value:g}"
+    return fallback
 
 
 def text_width(text: str, size: float, bold: bool = False) -> float:

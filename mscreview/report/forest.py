@@ -25,7 +25,7 @@ from ._format import (
     measure_name,
     num,
 )
-from ._svg import Svg, esc, slug, text_width, wrap
+from ._svg import Svg, esc, slug, text_of, text_width, wrap
 
 #: The label of an analysis with one trial (``status == "single_study"``); the same words as
 #: ``mscreview.models.SINGLE_LABEL`` (the report imports nothing of ours; a test keeps them equal).
@@ -254,9 +254,10 @@ def forest_svg(analysis: Mapping[str, Any], inline: bool = True) -> str:
 
 def _message_svg(analysis: Mapping[str, Any], inline: bool) -> str:
     width = 720.0
-    title = str(analysis.get("title") or analysis.get("id") or "Analysis")
+    title = text_of(analysis.get("title"), analysis.get("id"), fallback="Analysis")
     head = "No data to pool" if analysis.get("status") == "no_data" else "Not pooled"
-    reason = str(analysis.get("reason") or "No study reports this outcome in a usable form.")
+    reason = text_of(analysis.get("reason"),
+                     fallback="No study reports this outcome in a usable form.")
     lines = wrap(reason, width - 80, 13)
     height = 60 + 18 * len(lines) + 20
     svg = Svg()
@@ -320,7 +321,7 @@ class _Forest:
 
     def _label(self, row: Mapping[str, Any]) -> str:
         marks = "".join(self.notes.get(f, "") for f in row.get("flags") or [])
-        base = str(row.get("label") or row.get("study_id") or "")
+        base = text_of(row.get("label"), row.get("study_id"), fallback="")
         return f"{base} {marks}" if marks else base
 
     def _effect_text(self, est: Any, low: Any, high: Any) -> str:
@@ -465,7 +466,7 @@ class _Forest:
 
     def _study_row(self, row: Mapping[str, Any], y: float) -> None:
         s = self.svg
-        base = str(row.get("label") or row.get("study_id") or "")
+        base = text_of(row.get("label"), row.get("study_id"), fallback="")
         s.text(self.x_label, y, base, size=FS)
         marks = "".join(self.notes.get(f, "") for f in row.get("flags") or [])
         if marks:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._format import fmt_count, is_number
-from ._svg import Svg, wrap
+from ._svg import Svg, text_of, wrap
 
 __all__ = ["latest_round", "prisma_svg"]
 
@@ -138,9 +138,9 @@ def prisma_svg(prisma: Mapping[str, Any], inline: bool = True) -> str:
         rows.append(("inc", r5_main, None))
 
     y = 10.0
-    round_name = rnd.get("round")
+    round_name = text_of(rnd.get("round"), fallback="")
     new_head = "Identification of new studies via databases and registers"
-    if updated and round_name is not None:
+    if updated and round_name:
         new_head += f" (search round {round_name})"
     d.band(main_x, y, width - 10 - main_x, 30, new_head, HEAD_NEW)
     if updated:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._svg import Svg, slug, text_width, wrap
+from ._svg import Svg, slug, text_of, text_width, wrap
 
 __all__ = ["JUDGEMENTS", "PALETTES", "normalise_judgement", "rob_summary_svg",
            "rob_traffic_light_svg"]
@@ -117,7 +117,7 @@ def rob_traffic_light_svg(rob: Mapping[str, Any], palette: str = "cochrane",
     fills, ink = _palette(palette)
     domains: Sequence[Mapping[str, Any]] = rob.get("domains") or []
     studies: Sequence[Mapping[str, Any]] = rob.get("studies") or []
-    labels = [str(s.get("label") or s.get("study_id")) for s in studies]
+    labels = [text_of(s.get("label"), s.get("study_id")) for s in studies]
     label_w = max([text_width(t, FS) for t in labels] + [80.0]) + 20
     cell = 34.0
     left = 10 + label_w
@@ -144,7 +144,8 @@ def rob_traffic_light_svg(rob: Mapping[str, Any], palette: str = "cochrane",
     y = head_h + cell * len(studies) + 24
     key_lines = []
     for j, dom in enumerate(domains):
-        key_lines.extend(wrap(f"D{j + 1}: {dom.get('label') or dom.get('id')}", width - 20, FS - 1))
+        key_lines.extend(wrap(f"D{j + 1}: {text_of(dom.get('label'), dom.get('id'))}", width - 20,
+                              FS - 1))
     for line in key_lines:
         svg.text(10, y, line, size=FS - 1, fill="#333")
         y += 15
@@ -154,12 +155,12 @@ def rob_traffic_light_svg(rob: Mapping[str, Any], palette: str = "cochrane",
     for study, label in zip(studies, labels, strict=True):
         judgements = study.get("judgements") or {}
         cells = ", ".join(
-            f"{dom.get('label') or dom.get('id')}: "
+            f"{text_of(dom.get('label'), dom.get('id'))}: "
             f"{names[normalise_judgement(judgements.get(dom.get('id')))]}"
             for dom in domains)
         desc_rows.append(f"{label} \u2014 {cells}")
     desc = "Risk-of-bias judgements per study and domain. " + "; ".join(desc_rows) + "."
-    assessor = rob.get("assessor")
+    assessor = text_of(rob.get("assessor"), fallback="")
     title = "Risk of bias: traffic-light plot" + (f" ({assessor} assessment)" if assessor else "")
     return svg.render(width, y + 4, title, desc, f"{id_prefix}-{slug(palette)}",
                       f"rob-svg rob-{palette}", inline, min_width=min(width, 480),
@@ -173,8 +174,8 @@ def rob_summary_svg(rob: Mapping[str, Any], palette: str = "cochrane", inline: b
     domains: Sequence[Mapping[str, Any]] = rob.get("domains") or []
     studies: Sequence[Mapping[str, Any]] = rob.get("studies") or []
     n = len(studies)
-    labels = [str(d.get("label") or d.get("id")) for d in domains]
-    label_w = min(max([text_width(t, FS) for t in labels] + [100.0]) + 20, 300.0)
+    labels = [text_of(d.get("label"), d.get("id")) for d in domains]
+    label_w = min(max([text_width(t, FS) for t in labels] + [100.0]) + 20, 230.0)
     bar_w = 420.0
     left = 10 + label_w
     bar_h, pitch = 20.0, 28.0

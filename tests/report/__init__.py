@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mscreview.pipeline.overview import overviews
+
 HOSTILE_TITLE = 'Synthetic review <script>alert("x")</script> & co'
 
 
@@ -36,7 +38,17 @@ def _missing(sid: str, label: str, arm: str, outcome: str, tp: str) -> dict[str,
 
 
 def synthetic_context() -> dict[str, Any]:
-    """Return a complete, made-up report context."""
+    """Return a complete, made-up report context, with the pipeline's overviews of it."""
+    context = _synthetic_context()
+    labels = {"MELD": "MELD score", "ALB": "Serum albumin", "DEATH": "Death",
+              "HCC": "Hepatocellular carcinoma", "TBIL": "Total bilirubin"}
+    for analysis in context["analyses"]:
+        analysis["outcome_label"] = labels[analysis["outcome"]]
+    context.update(overviews(context))
+    return context
+
+
+def _synthetic_context() -> dict[str, Any]:
     meld_rows = [
         _row("alpha2001", "Alpha 2001", {"mean": -2.1, "sd": 3.4, "n": 20},
              {"mean": -0.2, "sd": 3.1, "n": 20}, 31.5, -1.90, -3.92, 0.12,

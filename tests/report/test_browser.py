@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from mscreview.report import render
 from tests.report import synthetic_context
+from tests.report.conftest import CHROMIUM
+from tests.report.conftest import open_page as _open
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 SECTIONS = ["summary", "forest-plots", "published-vs-repooled", "audit", "source-verification",
             "studies", "risk-of-bias", "prisma", "changes", "downloads"]
 
@@ -47,35 +45,13 @@ def report_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-def _open(browser: object, url: str, width: int) -> tuple[object, list[str], list[str]]:
-    page = browser.new_page(viewport={"width": width, "height": 900})  # type: ignore[attr-defined]
-    errors: list[str] = []
-    requests: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("request", lambda req: requests.append(req.url))
-    page.goto(url, wait_until="load")
-    return page, errors, requests
-
-
 def test_sections_figures_console_and_network(browser: object, report_file: Path) -> None:
     url = report_file.as_uri()
     page, errors, requests = _open(browser, url, 1200)
     try:
         for section in SECTIONS:
             assert page.locator(f"section#{section}").count() == 1, section
-        analyses = synthetic_context()["analyses"]
+        analyses = [a for a in synthetic_context()["analyses"] if a["status"] != "no_data"]
         assert page.locator("figure.forest").count() == len(analyses)
         for analysis in analyses:
             figure = page.locator(f"figure.forest[id='forest-{analysis['id']}']")

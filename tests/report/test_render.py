@@ -96,8 +96,10 @@ def test_every_section_is_present_once(html: str) -> None:
         assert ids.count(section) == 1, section
 
 
-def test_one_forest_figure_per_analysis_with_caption(html: str, context: dict) -> None:
-    for analysis in context["analyses"]:
+def test_one_forest_figure_per_analysis_with_data(html: str, context: dict) -> None:
+    drawn = [a for a in context["analyses"] if a["status"] != "no_data"]
+    assert len(drawn) == 4 and html.count('<figure class="forest"') == len(drawn)
+    for analysis in drawn:
         figure = _figure(html, analysis["id"])
         assert "<figcaption>" in figure
         assert analysis["title"] in figure
@@ -175,11 +177,27 @@ def test_single_trial_label_is_the_models_label() -> None:
     assert drawn == SINGLE_LABEL
 
 
-def test_no_data_is_a_message_box(html: str) -> None:
-    figure = _figure(html, "bili-12m")
-    assert "No data to pool" in figure
-    assert "study-square" not in figure
-    assert "Call for data" in figure
+def test_no_data_analyses_collapse_into_one_table(html: str) -> None:
+    assert '<figure class="forest" id="forest-bili-12m"' not in html
+    start = html.index('<table class="data compact no-data">')
+    table = html[start:html.index("</table>", start)]
+    assert "Total bilirubin" in table  # the outcome heads its group
+    row = table[table.index('<tr id="forest-bili-12m">'):]
+    row = row[:row.index("</tr>")]
+    cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, flags=re.S)
+    assert cells[0] == "At 12 months" and cells[1:3] == ["1", "1"]
+    assert 'href="#call-for-data"' in cells[3]  # Alpha 2001 is in the call for data
+    assert '<a href="#call-alpha2001">Alpha 2001</a>' in table
+    section = _section(html, "forest-plots")
+    assert "Of the 5 planned analyses, <strong>3 pooled</strong>" in section
+    assert "<strong>1 have no usable data yet</strong>" in section
+
+
+def test_a_hand_made_context_without_overview_still_draws_every_analysis(context: dict) -> None:
+    bare = {k: v for k, v in context.items() if not k.endswith("_overview")}
+    html = render(bare)
+    assert html.count('<figure class="forest"') == len(context["analyses"])
+    assert "No data to pool" in _figure(html, "bili-12m")
 
 
 # ----------------------------------------------------------------------------- other sections
@@ -288,7 +306,7 @@ def test_no_javascript(html: str) -> None:
 # ----------------------------------------------------------------------------- accessibility
 def test_every_svg_has_role_title_and_desc(html: str) -> None:
     svgs = re.findall(r"<svg\b[^>]*>.*?</svg>", html, flags=re.S)
-    assert len(svgs) == 5 + 4 + 1  # forests, RoB (2 palettes x 2 plots), PRISMA
+    assert len(svgs) == 4 + 4 + 1  # forests with data, RoB (2 palettes x 2 plots), PRISMA
     for svg in svgs:
         assert 'role="img"' in svg.split(">", 1)[0]
         assert re.search(r"<title id=\"[^\"]+\">[^<]+</title><desc id=\"[^\"]+\">[^<]+</desc>",
