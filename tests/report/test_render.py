@@ -224,7 +224,7 @@ def test_risk_of_bias_has_both_palettes_and_a_css_switch(html: str) -> None:
     for colour in ["#02C100", "#E2DF07", "#BF0000", "#4EA1F7", "#FED98E", "#D95F0E"]:
         assert colour in section
     assert 'type="checkbox" class="palette-toggle"' in section
-    assert ".palette-toggle:checked ~ .rob-cb { display: block; }" in html
+    assert ".palette-toggle:checked ~ .rob-compare .rob-cb { display: block; }" in html
     assert section.count('class="rob-dot') == 2 * 3 * 4
 
 
