@@ -92,6 +92,28 @@ def _finalize(value: Any) -> Any:
     return value
 
 
+def _missing_safe(name: str, standard: Any) -> Any:
+    """Jinja's own ``name`` filter, except that a missing value (None, NaN) gives a dash."""
+    passes = getattr(standard, "jinja_pass_arg", None)  # join wants the eval context first
+
+    def apply(*args: Any, **kwargs: Any) -> Any:
+        head, (value, *rest) = (args[:1], args[1:]) if passes else ((), args)
+        if value is None or (isinstance(value, float) and not math.isfinite(value)):
+            return f.DASH
+        if name == "join":  # the items too: ["a", None] -> "a, —"
+            value = [_finalize(v) for v in value]
+        return standard(*head, value, *rest, **kwargs)
+
+    apply.__name__ = name
+    if passes is not None:
+        apply.jinja_pass_arg = passes  # type: ignore[attr-defined]
+    return apply
+
+
+#: String filters that would print Python's ``None`` for a missing value.
+_MISSING_SAFE = ("join", "replace", "lower", "upper", "capitalize", "title", "trim")
+
+
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
     env = Environment(
@@ -108,6 +130,7 @@ def _environment() -> Environment:
         count=f.fmt_count, num=f.fmt_num, estimate=_estimate, yesno=_yesno, text=_text,
         measure_name=f.measure_name, judgement=normalise_judgement, words=f.fmt_words,
     )
+    env.filters.update({name: _missing_safe(name, env.filters[name]) for name in _MISSING_SAFE})
     env.globals.update(
         heterogeneity_text=heterogeneity_text, overall_effect_text=overall_effect_text,
         footnote_letters=footnote_letters, is_number=f.is_number, JUDGEMENTS=JUDGEMENTS,

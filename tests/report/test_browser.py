@@ -8,7 +8,7 @@ import pytest
 
 from mscreview.report import render
 from tests.report import synthetic_context
-from tests.report.conftest import CHROMIUM
+from tests.report.conftest import ARGS, CHROMIUM  # noqa: F401  (ARGS: used by other browser tests)
 from tests.report.conftest import open_page as _open
 
 SECTIONS = ["summary", "forest-plots", "published-vs-repooled", "audit", "source-verification",

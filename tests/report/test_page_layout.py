@@ -126,6 +126,12 @@ def test_shipped_page_leads_with_counts_and_lists_the_analyses_without_data(
         assert re.search(r"Of the \d+ planned analyses", key)
         rows = page.locator("table.no-data tbody tr:not(.group-head)").count()
         assert rows + len(statuses) == int(re.search(r"Of the (\d+)", key).group(1))
+        # a trial named under an outcome leads to its row of the (folded) call for data
+        link = page.locator("table.no-data a[href^='#call-']").first
+        target = page.locator(link.get_attribute("href"))
+        assert not target.is_visible()
+        link.click()
+        assert target.is_visible()
         assert errors == []
     finally:
         page.close()

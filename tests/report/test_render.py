@@ -212,9 +212,11 @@ def test_published_vs_repooled_lists_missing_numbers(html: str) -> None:
     assert "-1.71 [-2.79, -0.62]" in section and "P &lt; 0.001" in section
 
 
-def test_studies_section_has_the_three_tables(html: str) -> None:
+def test_studies_section_has_its_tables(html: str) -> None:
     section = _section(html, "studies")
-    assert section.count("<table") == 3
+    # included studies; excluded ones with the reason (folded); adverse events; deaths and HCC
+    assert section.count("<table") == 4
+    assert 'id="cap-chars">Characteristics of the 2 included studies (of 3 assessed).' in section
     assert "no usable outcome" in section and "3 transient fevers" in section
     assert "2/20" in section and "HCC" in section
 
