@@ -120,11 +120,11 @@ def test_shipped_page_leads_with_counts_and_lists_the_analyses_without_data(
     page, errors, _ = open_page(browser, pages["shipped"].as_uri(), 1280)
     try:
         statuses = page.eval_on_selector_all(
-            "figure.forest", "els => els.map(e => e.dataset.status)")
+            "#forest-plots figure.forest", "els => els.map(e => e.dataset.status)")
         assert "no_data" not in statuses  # nothing drawn for analyses without data
         key = page.locator("#forest-plots p.key").inner_text()
         assert re.search(r"Of the \d+ planned analyses", key)
-        rows = page.locator("table.no-data tbody tr:not(.group-head)").count()
+        rows = page.locator("#forest-plots table.no-data tbody tr:not(.group-head)").count()
         assert rows + len(statuses) == int(re.search(r"Of the (\d+)", key).group(1))
         # a trial named under an outcome leads to its row of the (folded) call for data
         link = page.locator("table.no-data a[href^='#call-']").first
