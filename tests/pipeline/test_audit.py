@@ -308,6 +308,14 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert CliRunner().invoke(cli, ["audit", "--bogus"]).exit_code == 2
 
 
+def test_results_json_audit_is_the_cli_json(synthetic_trials_build: Path) -> None:
+    """The report context carries the audit in exactly the CLI's JSON shape."""
+    results = json.loads((synthetic_trials_build / "results.json").read_text(encoding="utf-8"))
+    cli_json = _audit(synthetic_trials_build.parent / "datapackage.json")
+    assert results["audit"] == cli_json
+    assert set(results["audit_details"]) == {"results", "trials", "not_screened"}
+
+
 # --------------------------------------------------------------------------- the shipped package
 
 
