@@ -649,7 +649,8 @@ def format_audit(result: dict[str, Any], fmt: str) -> str:
     for r in result["results"]:
         k = r["implied_k"]
         k_text = "" if k is None else (f"  implied k {k[0]}" if k[0] == k[1] else
-                                       f"  implied k {k[0]}-{k[1] if k[1] is not None else ''}")
+                                       f"  implied k {k[0]}+" if k[1] is None else
+                                       f"  implied k {k[0]}-{k[1]}")
         if r["flags"] or k is not None:
             lines.append(f"  {r['result_id']}{k_text}")
         for f in r["flags"]:
