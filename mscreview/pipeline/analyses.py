@@ -79,6 +79,7 @@ class _Views:
         self.main = con.execute("SELECT label FROM time_windows WHERE is_main").fetchone()[0]
         self._rows: dict[str, list[dict[str, Any]]] = {}
         self._values: list[dict[str, Any]] | None = None
+        self._events: list[dict[str, Any]] | None = None
         self.missing = _fetch(con, """
             SELECT m.kind, m.study_id, m.label, m.arm_id, m.outcome,
                    m.timepoint_label AS timepoint, m.status, m.source_id, m.locator, m.included,
@@ -100,6 +101,30 @@ class _Views:
                   ON v.timepoint_weeks >= w.lower_weeks AND v.timepoint_weeks < w.upper_weeks
                 ORDER BY s.year, v.study_id, v.timepoint_weeks, v.arm_id, v.source_id""", [])
         return [v for v in self._values if a.matches(v, self.main)]
+
+    def events_for(self, a: Analysis) -> list[dict[str, Any]]:
+        """Every extracted event count of the analysis's outcome and window (dichotomous)."""
+        if self._events is None:
+            self._events = _fetch(self.con, """
+                SELECT d.study_id, s.label, s.included, d.arm_id, a.role, d.outcome,
+                       d.timepoint_weeks, d.timepoint_label, d.events,
+                       coalesce(d.n, a.n_analysed, a.n_randomised) AS n, d.source_id, d.locator,
+                       w.label AS "window",
+                       CASE WHEN d.events IS NOT NULL
+                            AND coalesce(d.n, a.n_analysed, a.n_randomised) IS NOT NULL
+                       THEN row_number() OVER (
+                           PARTITION BY d.study_id, d.arm_id, d.outcome, d.timepoint_weeks,
+                               d.events IS NOT NULL
+                               AND coalesce(d.n, a.n_analysed, a.n_randomised) IS NOT NULL
+                           ORDER BY coalesce(p.preference, 999), d.source_id) END AS source_rank
+                FROM dichotomous_outcomes d JOIN studies s ON s.study_id = d.study_id
+                LEFT JOIN arms a ON a.study_id = d.study_id AND a.arm_id = d.arm_id
+                LEFT JOIN source_preference p ON p.source_id = d.source_id
+                LEFT JOIN time_windows w
+                  ON d.timepoint_weeks >= w.lower_weeks AND d.timepoint_weeks < w.upper_weeks
+                WHERE d.status = 'extracted'
+                ORDER BY s.year, d.study_id, d.timepoint_weeks, d.arm_id, d.source_id""", [])
+        return [v for v in self._events if a.matches(v, self.main)]
 
     def rows(self, a: Analysis) -> list[dict[str, Any]]:
         if a.view not in self._rows:
@@ -167,7 +192,7 @@ def _arm(r: dict[str, Any], i: int, kind: str) -> dict[str, Any]:
 #: Reasons of arm_values that a number from the paper would fix: such values also go to the call
 #: for data.
 FIXABLE = ("no dispersion reported", "dispersion values missing", "median given with",
-           "n missing", "no central value")
+           "n missing", "no central value", "no event count given")
 
 
 def _why_not_used(v: dict[str, Any], pair: dict[str, Any] | None) -> str | None:
@@ -197,8 +222,40 @@ def _why_not_used(v: dict[str, Any], pair: dict[str, Any] | None) -> str | None:
     return None
 
 
+def _why_count_not_used(v: dict[str, Any], pair: dict[str, Any] | None, longest: bool = False
+                        ) -> str | None:
+    """Why an extracted event count is not in its study's comparison; None when it is."""
+    if not v["included"]:
+        return "trial excluded from the review (see Included studies)"
+    if v["role"] is None:
+        return f"arm {v['arm_id']} not in arms"
+    if v["events"] is None:
+        return "no event count given (percentages are not turned into counts)"
+    if v["n"] is None:
+        return "n missing (row and arm)"
+    if v["source_rank"] != 1:
+        return (f"count from {v['source_id']} not used: another source gives the same arm and "
+                "time point (source preference)")
+    if pair is None:
+        return ("no matching count in the other arm at this time point: no comparison can be "
+                "formed")
+    if v["timepoint_weeks"] != pair["timepoint_weeks"]:
+        if longest:
+            return (f"{v['timepoint_weeks']:g} wk not used: this analysis takes each trial's "
+                    f"longest follow-up ({pair['timepoint_weeks']:g} wk)")
+        return f"{v['timepoint_weeks']:g} wk not used: {pair['timepoint_choice']}"
+    arms = {*(pair.get("combined_arms") or "").split("+"),
+            *(pair.get("control_arms") or "").split("+")}
+    if v["arm_id"] not in arms:
+        return (f"arm {v['arm_id']} not used: the comparison is {pair['combined_arms']} against "
+                f"{pair['control_arms']} (an arm or its parts, never both)")
+    return None
+
+
 def account_values(out: dict[str, Any], pairs: list[dict[str, Any]],
-                   values: list[dict[str, Any]]) -> None:
+                   values: list[dict[str, Any]],
+                   why: Callable[[dict[str, Any], dict[str, Any] | None], str | None]
+                   = _why_not_used) -> None:
     """List every extracted value of the analysis that is not pooled, with its reason.
 
     ``pairs`` are the view's rows (one per study and window, before any exclusion), ``values``
@@ -214,7 +271,7 @@ def account_values(out: dict[str, Any], pairs: list[dict[str, Any]],
     extra: dict[str, dict[str, Any]] = {}
     for v in values:
         sid = v["study_id"]
-        reason = _why_not_used(v, by_study.get(sid))
+        reason = why(v, by_study.get(sid))
         if reason is None and (sid in pooled or sid in listed):
             continue
         reason = reason or "study not pooled"
@@ -240,6 +297,9 @@ def run_analysis(views: _Views, a: Analysis, kind: str) -> dict[str, Any]:
     out = _run_analysis(views, a, kind)
     if kind == "continuous":
         account_values(out, views.rows(a), views.values_for(a))
+    elif kind == "dichotomous":
+        account_values(out, views.rows(a), views.events_for(a),
+                       partial(_why_count_not_used, longest=a.time_window == "any"))
     if out["status"] == "no_data":
         out["reason"] = _no_data_reason(out, a)
     return out

@@ -172,3 +172,39 @@ def test_converted_values_are_flagged_and_are_the_engines(edited) -> None:  # ty
     assert "sd_from_se" in se["flags"]
     ci = next(r for r in out["rows"] if r["study_id"] == by_path["ci95"])
     assert "sd_from_ci95_t" in ci["flags"]
+
+
+def test_every_event_count_ends_pooled_or_listed(synthetic_trials_package: Path) -> None:
+    data = synthetic_trials_package.parent / "data"
+    header, rows = _read(data / "dichotomous_outcomes.csv")
+    latest: dict[str, float] = {}
+    for r in rows:
+        latest[r["study_id"]] = max(latest.get(r["study_id"], 0.0), float(r["timepoint_weeks"]))
+    target = sorted({r["study_id"] for r in rows if r["arm_id"] == "msc"})[2]
+    for r in rows:  # a percentage without the count, at the trial's longest follow-up
+        if (r["study_id"], r["arm_id"], r["outcome"]) == (target, "msc", "death") and \
+                float(r["timepoint_weeks"]) == latest[target]:
+            r.update(events="", percent="12.5")
+    _write(data / "dichotomous_outcomes.csv", header, rows)
+    db = build_database(synthetic_trials_package, data.parent / "events.duckdb")
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        plan = [a for a in load_plan(package_path=synthetic_trials_package)
+                if a.id == "death-longest"]
+        (out,) = run_plan(con, plan, {n: i.kind for n, i in analysis_views().items()})
+    finally:
+        con.close()
+    pooled = {(r["study_id"], r["timepoint_weeks"]) for r in out["rows"]}
+    listed = {(e["study_id"], v["arm_id"], v["timepoint_weeks"]): v["reason"]
+              for e in out["excluded"] for v in e.get("values", [])}
+    for r in rows:
+        if r["outcome"] != "death" or r["status"] != "extracted":
+            continue
+        key = (r["study_id"], r["arm_id"], float(r["timepoint_weeks"]))
+        assert key in listed or (r["study_id"], float(r["timepoint_weeks"])) in pooled, key
+    assert "no event count given" in listed[(target, "msc", latest[target])]
+    assert any(m["study_id"] == target and m["status"].startswith("incomplete: no event count")
+               for m in out["missing"])
+    assert target not in {r["study_id"] for r in out["rows"]} or \
+        all(r["timepoint_weeks"] != latest[target] for r in out["rows"]
+            if r["study_id"] == target)
