@@ -564,8 +564,8 @@ def summary_of_findings(con: duckdb.DuckDBPyConnection, context: dict[str, Any],
         }
         if status == "no_data" or not t or t.get("estimate") is None:
             n = len(a.get("missing") or [])
-            entry["missing_text"] = (f"{n} value{'s' if n != 1 else ''} missing "
-                                     f"(see the call for data); {a.get('reason') or ''}").strip()
+            entry["missing_text"] = a.get("reason") or (
+                f"{n} value{'s' if n != 1 else ''} missing (see the call for data).")
         else:
             entry["certainty"] = _certainty(a, rules, context, studies, co, audit, overrides, acr)
         out.append(entry)
