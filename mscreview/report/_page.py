@@ -86,9 +86,12 @@ def _text(value: Any) -> str:
 
 
 def _finalize(value: Any) -> Any:
-    """Every ``{{ ... }}`` passes here: a missing value shows as a dash, never ``None`` or ``nan``."""
+    """Every ``{{ ... }}`` passes here: a missing value shows as a dash, never ``None`` or ``nan``;
+    a float without binary noise."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return f.DASH
+    if isinstance(value, float):  # a raw float: as recorded, never 2.8000000000000003
+        return f.fmt_plain(value)
     return value
 
 

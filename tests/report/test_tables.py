@@ -58,6 +58,13 @@ def test_shipped_style_values_show_without_float_noise() -> None:
     assert "2.8000000000000003" not in section and "0.30000000000000004" not in section
 
 
+def test_a_raw_float_in_any_partial_prints_without_noise() -> None:
+    from mscreview.report._page import _environment
+
+    template = _environment().from_string("{{ x }} {{ y }} {{ z }}")
+    assert template.render(x=0.1 + 0.2, y=2.8000000000000003, z=None) == "0.3 2.8 \u2014"
+
+
 def test_source_table_says_review_level_and_wraps_the_field_as_prose() -> None:
     context = synthetic_context()
     context["discrepancies"].append({
