@@ -106,6 +106,7 @@ def _context(descriptor_path: Path, descriptor: dict[str, Any], db_path: Path,
 
     from mscreview.pipeline.analyses import run_plan
     from mscreview.pipeline.context import assemble
+    from mscreview.pipeline.robustness import release_history
     from mscreview.plan import analysis_views, load_plan
 
     version = descriptor.get("version", "")
@@ -133,7 +134,8 @@ def _context(descriptor_path: Path, descriptor: dict[str, Any], db_path: Path,
     }
     con = duckdb.connect(str(db_path), read_only=True)
     try:
-        return assemble(con, run_plan(con, plan, kinds), meta, previous)
+        return assemble(con, run_plan(con, plan, kinds), meta, previous,
+                        history=release_history(descriptor_path.parent, version))
     finally:
         con.close()
 

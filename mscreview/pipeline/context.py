@@ -15,6 +15,7 @@ from mscreview.pipeline.audit import audit_context
 from mscreview.pipeline.certainty import summary_of_findings
 from mscreview.pipeline.diff import compare_results
 from mscreview.pipeline.overview import overviews
+from mscreview.pipeline.robustness import robustness_context
 from mscreview.pipeline.safety import safety
 
 __all__ = ["assemble", "call_for_data", "published_vs_repooled", "changes"]
@@ -177,7 +178,8 @@ def changes(previous: dict[str, Any] | None, current: dict[str, Any]) -> dict[st
         "trials_removed": [old_studies[s] for s in sorted(set(old_studies) - set(new_studies))],
         "estimates_moved": [{"analysis_id": m.analysis_id, "title": m.title, "measure": m.measure,
                              "old": m.old, "new": m.new,
-                             "significance_flipped": m.significance_flipped} for m in moved],
+                             "significance_flipped": m.significance_flipped,
+                             "criterion": m.criterion} for m in moved],
         "conclusions_flipped": sum(1 for m in moved if m.significance_flipped),
     })
     return out
@@ -247,8 +249,9 @@ def _prisma(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 
 def assemble(con: duckdb.DuckDBPyConnection, analyses: list[dict[str, Any]],
-             meta: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, Any]:
-    """The whole report context."""
+             meta: dict[str, Any], previous: dict[str, Any] | None,
+             history: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The whole report context; ``history``: the kept releases (``robustness.release_history``)."""
     published = _clean(_rows(con, "SELECT * FROM published_results ORDER BY result_id"))
     studies = _clean(_rows(con, """
         SELECT s.study_id, s.label, s.year, s.country, s.design, s.population, s.etiology,
@@ -299,6 +302,8 @@ def assemble(con: duckdb.DuckDBPyConnection, analyses: list[dict[str, Any]],
     context["call_for_data"] = call_for_data(context["published_vs_repooled"])
     context.update(overviews(context))
     context["safety"] = safety(con)
+    # before "What's new": it marks each main analysis with its sequential-monitoring status
+    context["robustness"] = robustness_context(con, analyses, history or [], meta["data_version"])
     context["changes"] = changes(previous, context)
     context.update(audit_context(con))  # "audit" (the CLI's JSON) and "audit_details"
     context["summary"] = summary_of_findings(con, context)  # after the audit: its concerns

@@ -117,6 +117,24 @@ def _significant(total: dict[str, Any], measure: str) -> bool | None:
     return bool(lo > null or hi < null)
 
 
+#: The criterion of a conclusion without sequential monitoring.
+CI_CRITERION = "95% CI excluding no effect (not adjusted for repeated updates)"
+
+
+def _conclusion(analysis: dict[str, Any] | None, measure: str) -> tuple[bool | None, str]:
+    """Whether an analysis's conclusion is "an effect", and by which criterion.
+
+    A main analysis under sequential monitoring (``monitoring``, written by
+    ``pipeline.robustness``) counts as conclusive when its Z crossed the O'Brien-Fleming boundary;
+    any other by its 95% CI excluding no effect.
+    """
+    mon = (analysis or {}).get("monitoring")
+    if mon and mon.get("crossed") is not None:
+        return bool(mon["crossed"]), str(mon.get("criterion") or "sequential monitoring boundary")
+    total = (analysis or {}).get("total")
+    return (_significant(total, measure) if total else None), CI_CRITERION
+
+
 @dataclass
 class Moved:
     """A pooled estimate that changed between two states."""
@@ -127,6 +145,7 @@ class Moved:
     old: dict[str, Any] | None
     new: dict[str, Any] | None
     significance_flipped: bool
+    criterion: str = CI_CRITERION
 
 
 def compare_results(old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[Moved]:
@@ -145,10 +164,14 @@ def compare_results(old: dict[str, Any] | None, new: dict[str, Any] | None) -> l
         if pick(ta) == pick(tb):
             continue
         measure = (b or a or {}).get("measure", "")
-        sa = _significant(ta, measure) if ta else None
-        sb = _significant(tb, measure) if tb else None
+        sa, ca = _conclusion(a, measure)
+        sb, cb = _conclusion(b, measure)
+        # a flip counts only under one criterion: a release without monitoring is not compared
+        # against a boundary (the boundary exists so that repeated updates do not flip by chance)
+        same = ca == cb
         moved.append(Moved(aid, (b or a or {}).get("title", aid), measure, pick(ta), pick(tb),
-                           sa is not None and sb is not None and sa != sb))
+                           same and sa is not None and sb is not None and sa != sb,
+                           cb if same else f"{cb} (previous: {ca}; not compared)"))
     return moved
 
 
@@ -220,7 +243,8 @@ def render_diff(diff: Diff, fmt: str = "text") -> str:
                                      for k, fs in r["changed"]]}
                      for n, r in diff.rows.items()},
             "estimates": [{"analysis_id": m.analysis_id, "title": m.title, "old": m.old,
-                           "new": m.new, "significance_flipped": m.significance_flipped}
+                           "new": m.new, "significance_flipped": m.significance_flipped,
+                           "criterion": m.criterion}
                           for m in diff.moved],
         }, indent=2)
     md = fmt == "markdown"
@@ -241,7 +265,8 @@ def render_diff(diff: Diff, fmt: str = "text") -> str:
     if diff.moved:
         out.append(f"{'### ' if md else ''}Pooled estimates that moved")
         for m in diff.moved:
-            flag = " **significance changed**" if (m.significance_flipped and md) else (
-                " [significance changed]" if m.significance_flipped else "")
+            flag = (f" **conclusion changed** ({m.criterion})" if (m.significance_flipped and md)
+                    else (f" [conclusion changed: {m.criterion}]" if m.significance_flipped
+                          else ""))
             out.append(f"- {m.title} ({m.measure}): {_fmt(m.old)} -> {_fmt(m.new)}{flag}")
     return "\n".join(out).rstrip() + "\n"

@@ -16,6 +16,7 @@ from jinja2 import Environment, PackageLoader, Undefined, select_autoescape
 from markupsafe import Markup
 
 from . import _format as f
+from ._robust import robustness_svg
 from .forest import footnote_letters, forest_svg, heterogeneity_text, overall_effect_text
 from .prisma import prisma_svg
 from .rob import JUDGEMENTS, PALETTES, normalise_judgement, rob_summary_svg, rob_traffic_light_svg
@@ -37,6 +38,7 @@ class Section:
 SECTIONS = [
     Section("summary", "Summary of findings", "section_summary.html.j2"),
     Section("forest-plots", "Forest plots", "section_forest.html.j2"),
+    Section("robustness", "Robustness and monitoring", "section_robustness.html.j2"),
     Section("safety", "Safety", "section_safety.html.j2"),
     Section("published-vs-repooled", "Published vs re-pooled", "section_published.html.j2"),
     Section("audit", "Audit of published results", "section_audit.html.j2"),
@@ -137,6 +139,7 @@ def _environment() -> Environment:
     env.globals.update(
         heterogeneity_text=heterogeneity_text, overall_effect_text=overall_effect_text,
         footnote_letters=footnote_letters, is_number=f.is_number, JUDGEMENTS=JUDGEMENTS,
+        robustness_svg=robustness_svg,
     )
     return env
 

@@ -1,0 +1,105 @@
+"""The robustness section: every panel of the 12-trial synthetic package, in real Chromium.
+
+The section renders ``results.json``'s ``robustness`` record (tests/synthetic.py package, built
+once per session); the shipped-like compact form is checked in tests/pipeline/test_robustness.py.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mscreview.report import render
+from mscreview.report._robust import robustness_svg
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+PANELS = ["subsets-svg", "loo-svg", "cumulative-svg", "funnel-svg", "trajectory-svg", "tsa-svg"]
+
+
+
+@pytest.fixture(scope="module")
+def results(synthetic_trials_build: Path) -> dict:  # type: ignore[type-arg]
+    return json.loads((synthetic_trials_build / "results.json").read_text())
+
+
+def test_section_lists_every_assessed_analysis(results: dict) -> None:  # type: ignore[type-arg]
+    html = render(results)
+    section = html[html.index('<section id="robustness"'):]
+    section = section[:section.index("</section>")]
+    assessed = [a for a in results["robustness"]["analyses"] if a["status"] == "assessed"]
+    assert section.count('<details class="robust"') == len(assessed) == 8
+    assert section.count('class="robust-svg funnel-svg"') == 8
+    assert section.count('class="robust-svg bubble-svg"') == 8 * 4
+    assert section.count('class="robust-svg tsa-svg"') == 8
+    assert "exploratory" in section and "TSA-adjusted 95% CI" in section
+    assert "not assessable (k &lt; 10)" not in section
+
+
+def test_small_study_panel_says_not_assessable_below_ten(results: dict) -> None:  # type: ignore[type-arg]
+    ctx = json.loads(json.dumps(results))
+    a = next(x for x in ctx["robustness"]["analyses"] if x["analysis_id"] == "meld-overall")
+    a["small_study"] = {"status": "not_assessable", "reason": "not assessable (k = 9 < 10)"}
+    html = render(ctx)
+    start = html.index('id="robust-meld-overall"')
+    block = html[start:html.index('<details class="robust"', start)]
+    assert "not assessable (k = 9 &lt; 10)" in block and "funnel-svg" not in block
+
+
+def test_figures_escape_labels(results: dict) -> None:  # type: ignore[type-arg]
+    a = json.loads(json.dumps(next(x for x in results["robustness"]["analyses"]
+                                   if x["analysis_id"] == "alb-overall")))
+    a["leave_one_out"]["rows"][0]["label"] = "<script>x</script>"
+    svg = robustness_svg("loo", a["leave_one_out"]["rows"], a)
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
+    with pytest.raises(ValueError):
+        robustness_svg("pie", [], a)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.skip("needs /usr/bin/chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        b = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_every_panel_renders_in_chromium(browser: object, synthetic_trials_build: Path,
+                                         results: dict) -> None:  # type: ignore[type-arg]
+    page = browser.new_page(viewport={"width": 1200, "height": 900})  # type: ignore[attr-defined]
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("request", lambda req: requests.append(req.url))
+    url = (synthetic_trials_build / "index.html").as_uri()
+    page.goto(url, wait_until="load")
+    closed = page.evaluate("document.querySelector('#robustness').getBoundingClientRect().height")
+    page.evaluate("document.querySelectorAll('details.robust').forEach(d => d.open = true)")
+    for a in results["robustness"]["analyses"]:
+        block = page.locator(f"#robust-{a['analysis_id']}")
+        for cls in PANELS:
+            svg = block.locator(f"svg.{cls}")
+            assert svg.count() == 1, (a["analysis_id"], cls)
+            box = svg.bounding_box()
+            assert box and box["width"] > 200 and box["height"] > 60, (a["analysis_id"], cls)
+        assert block.locator("svg.bubble-svg").count() == len(a["meta_regression"])
+        assert block.locator("svg.funnel-svg circle.funnel-point").count() == a["k"]
+        assert block.locator("svg.tsa-svg circle.z-point").count() == len(
+            a["sequential"]["looks"])
+    opened = page.evaluate("document.querySelector('#robustness').getBoundingClientRect().height")
+    assert opened > 10 * closed  # collapsed by default: the closed section stays short
+    assert closed < 1200
+    assert errors == [] and all(r.startswith(("file:", "data:")) for r in requests)
+    page.close()
