@@ -65,7 +65,32 @@ def analysis_overview(analyses: list[dict[str, Any]], call_for_data: list[dict[s
         })
     for group in groups.values():
         group["trials"].sort(key=lambda t: t["label"])
-    return {**counts, "without_data": list(groups.values())}
+    return {**counts, "without_data": list(groups.values()), "figures": _figures(analyses)}
+
+
+def _is_main(analysis: dict[str, Any]) -> bool:
+    """The main analysis of an outcome: no grouping, at the main window (or any time point)."""
+    return analysis.get("grouping") == "none" and analysis.get("time_window") in ("main", "any")
+
+
+def _figures(analyses: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The analyses with something to draw, by outcome in plan order: its main analysis first
+    (shown), then the others (time points, subgroups, sensitivity: folded under it)."""
+    groups: dict[str, dict[str, Any]] = {}
+    for a in analyses:
+        if a.get("status") == "no_data":
+            continue
+        group = groups.setdefault(a["outcome"], {
+            "outcome": a["outcome"], "outcome_label": a.get("outcome_label") or a["outcome"],
+            "main": None, "more": []})
+        if group["main"] is None and _is_main(a):
+            group["main"] = a["id"]
+        else:
+            group["more"].append(a["id"])
+    for group in groups.values():
+        if group["main"] is None:  # no main analysis has data: the first one drawn leads
+            group["main"] = group["more"].pop(0)
+    return list(groups.values())
 
 
 def published_overview(rows: list[dict[str, Any]]) -> dict[str, int]:

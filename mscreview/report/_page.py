@@ -206,5 +206,6 @@ def render(context: Mapping[str, Any]) -> str:
     template = _environment().get_template("report.html.j2")
     sections = [{"id": s.id, "nav": s.nav, "template": s.template, "number": i}
                 for i, s in enumerate(SECTIONS, start=1)]
-    return template.render(ctx=ctx, forests=forests, rob_figures=rob_figures, prisma_figure=prisma,
-                           sections=sections)
+    analyses_by_id = {str(a.get("id")): a for a in ctx["analyses"]}
+    return template.render(ctx=ctx, forests=forests, analyses_by_id=analyses_by_id,
+                           rob_figures=rob_figures, prisma_figure=prisma, sections=sections)

@@ -81,3 +81,24 @@ def test_status_counts() -> None:
             {"study_id": "b", "status": "not_reachable"}]
     assert status_counts(rows) == {"total": 3, "trials": 2, "by_status": [
         {"status": "not_reachable", "count": 2}, {"status": "extracted", "count": 1}]}
+
+
+def test_figures_lead_with_the_main_analysis_and_fold_the_rest() -> None:
+    drawn = [
+        {"id": "alb-6m", "outcome": "ALB", "status": "pooled", "grouping": "none",
+         "time_window": "6 months"},
+        {"id": "alb-overall", "outcome": "ALB", "status": "pooled", "grouping": "none",
+         "time_window": "main"},
+        {"id": "alb-route", "outcome": "ALB", "status": "single_study", "grouping": "route",
+         "time_window": "main"},
+        {"id": "alb-1w", "outcome": "ALB", "status": "no_data", "grouping": "none",
+         "time_window": "1 week", "missing": []},
+        {"id": "meld-route", "outcome": "MELD", "status": "pooled", "grouping": "route",
+         "time_window": "main"},
+        {"id": "meld-2w", "outcome": "MELD", "status": "pooled", "grouping": "none",
+         "time_window": "2 weeks"},
+    ]
+    figures = analysis_overview(drawn, [])["figures"]
+    assert [(g["outcome"], g["main"], g["more"]) for g in figures] == [
+        ("ALB", "alb-overall", ["alb-6m", "alb-route"]),
+        ("MELD", "meld-route", ["meld-2w"])]  # no main analysis with data: the first leads

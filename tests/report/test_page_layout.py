@@ -10,6 +10,8 @@ What is checked, per page and width, with every ``<details>`` opened:
   the table is; at 1280 px no table needs to scroll at all;
 - no Python ``None`` or ``nan`` in the text.
 The shipped page stays under 12,000 px at 1280 px (details closed, as a reader first sees it).
+With every analysis pooled (the 12-trial synthetic package) each outcome shows its main forest
+plot and folds the others under it.
 """
 
 from __future__ import annotations
@@ -73,13 +75,16 @@ PYTHON_WORDS = re.compile(r"\b(None|nan|NaN|inf|Infinity)\b")
 
 
 @pytest.fixture(scope="module")
-def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The synthetic page and the shipped package's page."""
+def pages(tmp_path_factory: pytest.TempPathFactory, synthetic_trials_build: Path
+          ) -> dict[str, Path]:
+    """Three fill levels: the shipped package (almost nothing pooled), a hand-made context (one
+    analysis of each kind) and the 12-trial synthetic package (nearly everything pooled)."""
     folder = tmp_path_factory.mktemp("pages")
     synthetic = folder / "synthetic.html"
     synthetic.write_text(render(synthetic_context()), encoding="utf-8")
     shipped = build(ROOT / "datapackage.json", folder / "shipped", quiet=True)
-    return {"synthetic": synthetic, "shipped": shipped}
+    return {"synthetic": synthetic, "shipped": shipped,
+            "full": synthetic_trials_build / "index.html"}
 
 
 def _layout(browser: object, path: Path, width: int, open_details: bool = True
@@ -94,7 +99,7 @@ def _layout(browser: object, path: Path, width: int, open_details: bool = True
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("which", ["synthetic", "shipped"])
+@pytest.mark.parametrize("which", ["synthetic", "shipped", "full"])
 @pytest.mark.parametrize("width", WIDTHS)
 def test_nothing_is_clipped_and_no_error(browser: object, pages: dict[str, Path], which: str,
                                          width: int) -> None:
@@ -138,7 +143,7 @@ def test_shipped_page_leads_with_counts_and_lists_the_analyses_without_data(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("which", ["synthetic", "shipped"])
+@pytest.mark.parametrize("which", ["synthetic", "shipped", "full"])
 def test_print_keeps_every_table_whole(browser: object, pages: dict[str, Path],
                                        which: str) -> None:
     page, errors, _ = open_page(browser, pages[which].as_uri(), PRINT_WIDTH)
@@ -160,6 +165,25 @@ def test_print_keeps_every_table_whole(browser: object, pages: dict[str, Path],
         pdf = page.pdf(format="A4")
         assert pdf.startswith(b"%PDF")
         assert len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf)) >= 2  # several A4 pages
+        assert errors == []
+    finally:
+        page.close()
+
+
+@pytest.mark.slow
+def test_full_page_shows_one_main_plot_per_outcome_and_folds_the_rest(
+        browser: object, pages: dict[str, Path]) -> None:
+    page, errors, _ = open_page(browser, pages["full"].as_uri(), 1280)
+    try:
+        shown = page.eval_on_selector_all(
+            "#forest-plots > figure.forest", "els => els.map(e => e.id)")
+        folded = page.eval_on_selector_all(
+            "#forest-plots details.forests figure.forest", "els => els.map(e => e.id)")
+        assert "forest-meld-overall" in shown and "forest-meld-time-6month" in folded
+        assert len(shown) == len(set(shown)) and not set(shown) & set(folded)
+        assert not page.locator("#forest-meld-time-6month").is_visible()
+        page.goto(pages["full"].as_uri() + "#forest-meld-time-6month")  # a link opens its fold
+        assert page.locator("#forest-meld-time-6month").is_visible()
         assert errors == []
     finally:
         page.close()
