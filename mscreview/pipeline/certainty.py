@@ -439,9 +439,22 @@ def _overrides(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], dict[str
               .fetchall()}
     if "certainty_overrides" not in tables:
         return {}
-    cur = con.execute("SELECT * FROM certainty_overrides")
+    cur = con.execute("SELECT * FROM certainty_overrides ORDER BY outcome, domain")
     cols = [d[0] for d in cur.description]
-    return {(r["outcome"], r["domain"]): r for r in (dict(zip(cols, x)) for x in cur.fetchall())}
+    rows = [dict(zip(cols, x)) for x in cur.fetchall()]
+    levels = {v[0] for v in LEVELS.values()}
+    for r in rows:  # a judgement that does not fit its domain is an error, never ignored
+        where = (f"data/certainty_overrides.csv, row outcome={r['outcome']!r} "
+                 f"domain={r['domain']!r}")
+        if r["outcome"] not in MAIN_OUTCOMES:
+            raise InputError(f"{where}, field 'outcome': not an outcome of the summary of "
+                             f"findings ({', '.join(MAIN_OUTCOMES)})")
+        fits = levels if r["domain"] == "overall" else set(DOWNGRADE) - {
+            "not_assessable", "not_applicable"}
+        if r["judgement"] not in fits:
+            raise InputError(f"{where}, field 'judgement': {r['judgement']!r} does not fit "
+                             f"{r['domain']} (use {', '.join(sorted(fits))})")
+    return {(r["outcome"], r["domain"]): r for r in rows}
 
 
 def _audit(context: dict[str, Any]) -> dict[str, list[str]]:

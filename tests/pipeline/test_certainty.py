@@ -269,3 +269,20 @@ def test_shipped_package_says_what_is_missing(tmp_path: Path) -> None:
             assert s["certainty"] is None and "missing" in s["missing_text"]
         if s["status"] == "single_study":
             assert s["status_label"] == "1 trial \u2014 not pooled"
+
+
+@pytest.mark.parametrize(("row", "field"), [
+    ("MELD,imprecision,high,x,AB,", "judgement"),
+    ("MELD,overall,serious,x,AB,", "judgement"),
+    ("GGT,overall,low,x,AB,", "outcome"),
+])
+def test_an_override_that_does_not_fit_is_an_error(tmp_path: Path, row: str, field: str) -> None:
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE certainty_overrides (outcome VARCHAR, domain VARCHAR, "
+                "judgement VARCHAR, reason VARCHAR, assessor VARCHAR, date DATE)")
+    values = row.split(",")
+    con.execute("INSERT INTO certainty_overrides VALUES (?, ?, ?, ?, ?, NULL)", values[:5])
+    with pytest.raises(InputError, match=rf"certainty_overrides.csv, row .*field '{field}'"):
+        cert._overrides(con)
