@@ -141,23 +141,111 @@ def audit(package: Path, fmt: str) -> None:
 @click.argument("trial_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @PACKAGE_OPTION
 @click.option("--template", "show_template", is_flag=True, help="Print a commented trial file.")
-def add_trial_cmd(trial_file: Path | None, package: Path, show_template: bool) -> None:
+@click.option("--update", is_flag=True,
+              help="Fill in or correct a trial already in the package: each row given replaces "
+                   "the fields it names of the row with the same key, or is inserted.")
+@click.option("--dry-run", is_flag=True, help="Show the rows that would change; write nothing.")
+def add_trial_cmd(trial_file: Path | None, package: Path, show_template: bool, update: bool,
+                  dry_run: bool) -> None:
     """Add one trial (YAML, JSON or TOML) to every resource, or nothing.
 
-    The trial and the package it makes are validated first; if anything is wrong nothing is
-    written and every problem is listed. Re-adding an existing study id is refused.
+    The trial file and the package it makes are validated first; if anything is wrong nothing is
+    written and every problem is listed with the trial file's line and field. Adding a study that
+    is already in the package is refused: use --update (with --dry-run to see the diff first).
+    Writes are all-or-nothing even if interrupted, one command at a time.
 
     Example: mscreview add-trial --template > smith2024.yaml; mscreview add-trial smith2024.yaml
+
+    Example: mscreview add-trial --update --dry-run smith2024-form.yaml
     """
-    from mscreview.pipeline.add_trial import add_trial, template
+    from mscreview.pipeline.add_trial import add_trial, render_changes, schema_keys, template
 
     if show_template:
         click.echo(template(), nl=False)
         return
     if trial_file is None:
         raise click.UsageError("give a TRIAL_FILE, or --template to print one")
-    added = _call(add_trial, trial_file, package)
-    click.echo("added: " + ", ".join(f"{n} {name}" for name, n in added.items()))
+    change = _call(add_trial, trial_file, package, update=update, dry_run=dry_run)
+    keys = _call(schema_keys, package)
+    if dry_run:
+        click.echo(f"dry run: {change.mode} {change.study_id} would change (nothing written):")
+        click.echo(render_changes(change, keys))
+        return
+    counts = change.counts()
+    verb = "added" if change.mode == "add" else "updated"
+    if not counts:
+        click.echo(f"{verb} {change.study_id}: nothing changed (every value is already there)")
+        return
+    click.echo(f"{verb} {change.study_id}: " + ", ".join(f"{n} {name}" for name, n in counts.items()))
+    if update:
+        click.echo(render_changes(change, keys))
+
+
+@cli.command("format")
+@PACKAGE_OPTION
+@click.option("--check", is_flag=True,
+              help="Change nothing; list the files that would change and exit 1 if any (for CI).")
+def format_cmd(package: Path, check: bool) -> None:
+    """Mend what is mechanical in the CSV files, never a value.
+
+    Sorts every resource by its primary key, makes line endings LF, removes a byte-order mark
+    and blank lines. Rows are moved as they are written: no cell is changed or re-quoted.
+
+    Example: mscreview format --check || mscreview format
+    """
+    from mscreview.pipeline.format import format_package
+
+    mended = _call(format_package, package, check=check)
+    for m in mended:
+        click.echo(f"{m.shown}: {'would be ' if check else ''}{'; '.join(m.reasons)}")
+    if check and mended:
+        click.echo(f"{len(mended)} file(s) need `mscreview format`", err=True)
+        sys.exit(1)
+    if not mended:
+        click.echo("every file is already formatted")
+
+
+@cli.command("call-for-data")
+@click.argument("study_id")
+@PACKAGE_OPTION
+@click.option("--form", is_flag=True,
+              help="Write a fill-in trial file of the missing values (for add-trial --update).")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the form (default: STUDY_ID-form.yaml; never overwritten).")
+def call_for_data_cmd(study_id: str, package: Path, form: bool, out: Path | None) -> None:
+    """List one trial's missing values, or write them as a form to fill in.
+
+    A value is missing when its row's status is not 'extracted'. Each is listed with its arm,
+    outcome, time point, expected unit and the source (and place in it) that should hold it.
+
+    Example: mscreview call-for-data suk2016 --form; mscreview add-trial --update suk2016-form.yaml
+    """
+    from mscreview.pipeline.callfordata import missing_values, render_missing, write_form
+
+    if form:
+        path = _call(write_form, package, study_id, out)
+        click.echo(f"form: {path} (fill every <...>, then mscreview add-trial --update {path})")
+        return
+    click.echo(render_missing(study_id, _call(missing_values, package, study_id)))
+
+
+@cli.command()
+@click.argument("a_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("b_file", type=click.Path(dir_okay=False, path_type=Path))
+@PACKAGE_OPTION
+def compare(a_file: Path, b_file: Path, package: Path) -> None:
+    """Compare two independent extractions (trial files) of the same trial.
+
+    Lists every row only one has and every field they fill differently, by resource, key and
+    field, with both values and lines. Exit 0 when they agree, 1 when they do not.
+
+    Example: mscreview compare smith2024-anna.yaml smith2024-ben.yaml
+    """
+    from mscreview.pipeline.compare import compare_trials, render_disagreements
+
+    found = _call(compare_trials, a_file, b_file, package)
+    click.echo(render_disagreements(a_file, b_file, found))
+    sys.exit(1 if found else 0)
 
 
 @cli.command()

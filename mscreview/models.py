@@ -18,6 +18,7 @@ __all__ = [
     "SEMVER",
     "ANALYSIS_STATUSES",
     "SINGLE_LABEL",
+    "SOURCE_KINDS",
     "Arm",
     "ContinuousOutcome",
     "DichotomousOutcome",
@@ -41,6 +42,15 @@ SEMVER = re.compile(
 ANALYSIS_STATUSES = ("pooled", "single_study", "no_data")
 #: How every output labels an analysis with one trial.
 SINGLE_LABEL = "1 trial \u2014 not pooled"
+
+#: Kinds of source a PRISMA identification box names (``screening.source_kind``), as readers
+#: know them: PRISMA 2020's databases and registers, and its "other methods".
+SOURCE_KINDS = {
+    "bibliographic_database": "Bibliographic databases",
+    "trial_registry": "Trial registries",
+    "reference_list": "Reference lists",
+    "web_page": "Web pages",
+}
 
 #: Units a source may print for each outcome. Any other unit is an error unless the row carries the
 #: flag ``unit_implausible`` (kept as printed, never converted, until a source settles it).

@@ -15,9 +15,15 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 def tree_digest(folder: Path) -> str:
-    """sha256 of every path and file under ``folder``: equal digests mean nothing was written."""
+    """sha256 of every path and file under ``folder``: equal digests mean nothing was written.
+
+    The package lock file (``.mscreview.lock``, git-ignored, empty when nobody writes) is left
+    out: every writer creates it once and it holds no data.
+    """
     h = hashlib.sha256()
     for p in sorted(folder.rglob("*")):
+        if p.name == ".mscreview.lock":
+            continue
         h.update(str(p.relative_to(folder)).encode())
         if p.is_file():
             h.update(p.read_bytes())

@@ -378,8 +378,11 @@ class _Trials:
             ]
             del excl_full
             for stage, item, count in stages:
+                kind = "bibliographic_database" if stage == "identified" and item != "total" \
+                    else None
                 rows.append({"round": rnd, "stage": stage, "item": item, "count": count,
-                             "source_id": REVIEW_SOURCE, "locator": "Synthetic flow"})
+                             "source_kind": kind, "source_id": REVIEW_SOURCE,
+                             "locator": "Synthetic flow"})
         return rows
 
     def candidates(self) -> list[dict[str, Any]]:

@@ -20,8 +20,19 @@ _FORMATS = {"text": format_text, "json": format_json, "github": format_github}
 
 
 def run_validate(package: Path | str) -> Report:
-    """Validate ``package``; see :func:`mscreview.validate.validate_package`."""
-    return validate_package(package)
+    """Validate ``package``; see :func:`mscreview.validate.validate_package`.
+
+    Holds the package's shared lock, so a commit in progress (add-trial, format) is never read
+    half done, and finishes a commit that was interrupted (see :mod:`mscreview.atomic`).
+    """
+    from mscreview.atomic import reading
+
+    path = Path(package)
+    root = path if path.is_dir() else path.parent
+    if not root.is_dir():
+        return validate_package(package)  # validate_package says there is no package
+    with reading(root, "validate"):
+        return validate_package(package)
 
 
 def render_report(report: Report, fmt: str) -> str:

@@ -227,25 +227,53 @@ def _rob(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 
 
 def _prisma(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """The PRISMA flow per search round; identification named by kind of source.
+
+    ``identified`` maps what a reader recognises to a count: the kinds of source
+    (``SOURCE_KINDS``: bibliographic databases, trial registries, reference lists, web pages),
+    never internal channel names; ``identified_detail`` names the databases and registries
+    searched (real names a reader can look up), with their counts.
+    """
+    from mscreview.models import SOURCE_KINDS
+
     rows = _rows(con, "SELECT * FROM screening ORDER BY round, stage, item")
     rounds: dict[str, dict[str, Any]] = {}
     for r in rows:
         rd = rounds.setdefault(r["round"], {"round": r["round"], "identified": {},
-                                            "excluded_screening": {}, "excluded_full_text": {}})
+                                            "identified_detail": {}, "excluded_screening": {},
+                                            "excluded_full_text": {}})
         stage, item, n = r["stage"], r["item"], r["count"]
-        if stage in ("identified", "excluded_screening", "excluded_full_text"):
+        if stage == "identified":
+            if item == "total":
+                rd["identified_total"] = n
+                continue
+            kind = r.get("source_kind")
+            label = SOURCE_KINDS.get(kind or "", "Other sources")
+            rd["identified"][label] = rd["identified"].get(label, 0) + n
+            if kind in ("bibliographic_database", "trial_registry"):
+                rd["identified_detail"].setdefault(label, {})[item] = n
+        elif stage in ("excluded_screening", "excluded_full_text"):
             if item != "total":
                 rd[stage][item] = n
         else:
             rd[stage] = n
+    order = list(SOURCE_KINDS.values()) + ["Other sources"]
+    for rd in rounds.values():
+        rd["identified"] = dict(sorted(rd["identified"].items(), key=lambda kv: order.index(kv[0])))
     ordered = sorted(rounds.values(), key=lambda r: (r["round"] != "seed", r["round"]))
     previous = 0
     for rd in ordered:
         rd["included_previous"] = previous
         previous += rd.get("included_new", 0)
     included = _rows(con, "SELECT count(*) AS n FROM studies WHERE included")[0]["n"]
-    return {"rounds": ordered, "included_previous": ordered[0].get("included_new", 0)
-            if ordered else 0, "included_total": previous, "included_analysed": included}
+    dropped = _rows(con, """
+        SELECT label, exclusion_reason FROM studies
+        WHERE NOT included AND (seed_ref IS NOT NULL OR study_id IN (
+            SELECT study_id FROM candidates WHERE decision = 'include'))
+        ORDER BY year, label""")
+    return {"rounds": ordered, "included_previous": ordered[-1]["included_previous"]
+            if ordered else 0, "included_total": previous, "included_analysed": included,
+            "excluded_after_inclusion": _clean(dropped)}
 
 
 def assemble(con: duckdb.DuckDBPyConnection, analyses: list[dict[str, Any]],

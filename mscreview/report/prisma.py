@@ -107,8 +107,14 @@ def prisma_svg(prisma: Mapping[str, Any], inline: bool = True) -> str:
     side_w = width - 10 - side_x
 
     identified = rnd.get("identified") or {}
-    r1_main = [("Records identified from:", True)] + [
-        (f"{db} {_n(n)}", False) for db, n in identified.items()]
+    detail = rnd.get("identified_detail") or {}
+    r1_main = [("Records identified from:", True)]
+    for kind, n in identified.items():
+        r1_main.append((f"{kind} {_n(n)}", False))
+        named = detail.get(kind) or {}
+        if named:
+            r1_main.append(("\u2003" + "; ".join(f"{name} {fmt_count(c)}"
+                                                 for name, c in named.items()), False))
     if not identified:
         r1_main.append(("(no sources listed)", False))
     r1_side = [("Records removed before screening:", True),
@@ -139,7 +145,9 @@ def prisma_svg(prisma: Mapping[str, Any], inline: bool = True) -> str:
 
     y = 10.0
     round_name = text_of(rnd.get("round"), fallback="")
-    new_head = "Identification of new studies via databases and registers"
+    other_methods = set(identified) - {"Bibliographic databases", "Trial registries"}
+    new_head = "Identification of new studies via databases and registers" + (
+        " and other methods" if other_methods else "")
     if updated and round_name:
         new_head += f" (search round {round_name})"
     d.band(main_x, y, width - 10 - main_x, 30, new_head, HEAD_NEW)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mscreview.validate.keys import check_keys
+from mscreview.validate.prisma import check_prisma
 from mscreview.validate.problems import (
     Problem,
     Report,
@@ -48,6 +49,7 @@ def validate_package(path: Path | str = "datapackage.json") -> Report:
     meaning = Report(checked=report.checked)
     check_keys(pkg, meaning, usable)
     check_semantics(pkg, meaning)
+    check_prisma(pkg, meaning, usable)
     finish_structure(report)
     # one problem per cell: where frictionless found a structural problem on a line, the
     # meaning checks of that line (made on an unparsable value) add nothing

@@ -8,6 +8,7 @@ line. Keys compare typed values: number fields as numbers ("13" = "13.0"), the r
 
 from __future__ import annotations
 
+import bisect
 from typing import Any
 
 from mscreview.models import MISSING_CODES
@@ -61,15 +62,18 @@ def _check_sorted(table: RawTable, report: Report) -> None:
     key, fn = primary_key_sorter(table.schema, table.header)
     if not key:
         return
-    prev = None
-    for line, rec in zip(table.lines, table.records):
-        k = fn(rec)
-        if prev is not None and k < prev[1]:
-            report.add(table.file, line, key[0], "not-sorted",
-                       f"rows must be sorted by the primary key ({', '.join(key)}): this row belongs "
-                       f"before line {prev[0]}")
+    keys = [fn(rec) for rec in table.records]
+    for n in range(1, len(keys)):
+        if keys[n] < keys[n - 1]:
+            # rows 0..n-1 are sorted: the row goes after the last of them with a key <= its own
+            at = bisect.bisect_right(keys, keys[n], 0, n)
+            shown = ", ".join(table.records[n][table.header.index(k)] for k in key)
+            where = (f"after line {table.lines[at - 1]}" if at > 0
+                     else f"before line {table.lines[0]} (first data row)")
+            report.add(table.file, table.lines[n], key[0], "not-sorted",
+                       f"rows must be sorted by the primary key ({', '.join(key)}): this row "
+                       f"({shown}) belongs {where}; run `mscreview format` to sort every file")
             return
-        prev = (line, k)
 
 
 def _check_foreign_keys(pkg: PackageFiles, table: RawTable, usable: set[str],

@@ -117,12 +117,14 @@ def _read_text(table: RawTable, report: Report) -> None:
         return
     if text.startswith("\ufeff"):
         report.add(table.file, 1, "", "byte-order-mark",
-                   "the file starts with a byte-order mark; save as UTF-8 without BOM")
+                   "the file starts with a byte-order mark; save as UTF-8 without BOM, or run "
+                   "`mscreview format`")
         return
     if "\r" in text:
         line = text.count("\n", 0, text.index("\r")) + 1
         report.add(table.file, line, "", "line-ending",
-                   "line endings must be LF (\\n), not CRLF or CR")
+                   "line endings must be LF (\\n), not CRLF or CR (an editor on Windows? run "
+                   "`mscreview format`, or set git's core.autocrlf=input)")
     table.text = text
     reader = csv.reader(io.StringIO(text, newline=""))
     start = 1

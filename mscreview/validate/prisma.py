@@ -1,0 +1,87 @@
+"""PRISMA follows the data: the flow's counts must agree with the studies and candidates.
+
+Three rules, each reported on the line that would have to change:
+
+1. The studies the flow counts as included (``included_new`` summed over the rounds) are the
+   package's studies that a round brought in: every included study, and every excluded one that a
+   round had included (the seed review's, ``seed_ref`` set, or a candidate marked ``include``) and
+   that mscreview later excluded on verification.
+2. A search round's ``included_new`` equals its candidates marked ``include``.
+3. An identified count names the kind of source (``source_kind``) the report's PRISMA boxes show:
+   bibliographic databases, trial registries, reference lists, web pages.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from mscreview.models import MISSING_CODES
+from mscreview.validate.problems import Report
+from mscreview.validate.reading import PackageFiles, RawTable
+
+__all__ = ["check_prisma"]
+
+
+def _rows(table: RawTable) -> list[tuple[int, dict[str, str]]]:
+    width = len(table.header)
+    return [(line, dict(zip(table.header, rec))) for line, rec in zip(table.lines, table.records)
+            if len(rec) == width]
+
+
+def _int(value: str) -> int | None:
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+def check_prisma(pkg: PackageFiles, report: Report, usable: set[str]) -> None:
+    """Add the PRISMA consistency problems of the package to ``report``."""
+    if not {"screening", "studies"} <= usable:
+        return
+    screening = pkg.tables["screening"]
+    rows = _rows(screening)
+    if not rows:
+        return  # no search recorded: nothing to agree with
+    has_kind = "source_kind" in screening.header
+    for line, r in rows:
+        if r["stage"] == "identified" and r["item"] != "total" and has_kind \
+                and r.get("source_kind", "") in MISSING_CODES:
+            report.add(screening.file, line, "source_kind", "prisma-source-kind",
+                       f"'{r['item']}' needs its kind of source (bibliographic_database, "
+                       "trial_registry, reference_list or web_page): the PRISMA box names the kind")
+    included_new = {r["round"]: (line, _int(r["count"])) for line, r in rows
+                    if r["stage"] == "included_new" and r["item"] == "total"}
+    candidates = pkg.tables.get("candidates")
+    chosen: Counter[str] = Counter()
+    chosen_ids: set[str] = set()
+    if candidates is not None and "candidates" in usable:
+        for _, c in _rows(candidates):
+            if c.get("decision") == "include":
+                chosen[c["round"]] += 1
+                if c.get("study_id"):
+                    chosen_ids.add(c["study_id"])
+        for rnd, n in sorted(chosen.items()):
+            line, count = included_new.get(rnd, (0, None))
+            if count != n:
+                shown = "no included_new row" if count is None else f"included_new is {count}"
+                report.add(screening.file, line, "count", "prisma-round-included",
+                           f"round {rnd}: {shown}, but candidates.csv marks {n} record"
+                           f"{'s' if n != 1 else ''} of the round 'include'")
+    studies = _rows(pkg.tables["studies"])
+    included = [r["study_id"] for _, r in studies if r.get("included", "").lower() in ("true", "1")]
+    dropped = [r["study_id"] for _, r in studies if r.get("included", "").lower() not in ("true", "1")
+               and (r.get("seed_ref", "") not in MISSING_CODES or r["study_id"] in chosen_ids)]
+    counted = {rnd: c for rnd, (_, c) in included_new.items() if c is not None}
+    total = sum(counted.values())
+    expected = len(included) + len(dropped)
+    if total != expected:
+        last = max(included_new.values(), default=(0, None))[0]
+        parts = ", ".join(f"{rnd} {n}" for rnd, n in sorted(
+            counted.items(), key=lambda kv: (kv[0] != "seed", kv[0])))
+        report.add(screening.file, last, "count", "prisma-included",
+                   f"the PRISMA flow counts {total} studies included ({parts}) but the package "
+                   f"has {expected} ({len(included)} included"
+                   + (f", {len(dropped)} excluded after a round included them" if dropped else "")
+                   + "); a trial added without its screening record? add a 'screening:' section "
+                   "to its trial file (see CONTRIBUTING.md) or correct included_new")
