@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -14,11 +16,18 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
+def tool(name: str) -> str | None:
+    """A command-line tool, looked up beside this Python first (a virtual environment's ``bin``
+    is not on PATH when the tests run as ``.venv/bin/python -m pytest``, as the README says)."""
+    path = os.pathsep.join([sysconfig.get_path("scripts"), os.environ.get("PATH", "")])
+    return shutil.which(name, path=path)
+
+
 def tree_digest(folder: Path) -> str:
     """sha256 of every path and file under ``folder``: equal digests mean nothing was written.
 
-    The package lock file (``.mscreview.lock``, git-ignored, empty when nobody writes) is left
-    out: every writer creates it once and it holds no data.
+    The package lock file (``.mscreview.lock``, git-ignored) is left out: every writer creates
+    it once, and it holds only the name of the last writer, no data.
     """
     h = hashlib.sha256()
     for p in sorted(folder.rglob("*")):

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, tool
 
 
 def test_ruff() -> None:
-    ruff = shutil.which("ruff")
+    ruff = tool("ruff")
     if ruff is None:
         pytest.fail("ruff is a test dependency: pip install -e '.[test]'")
     out = subprocess.run([ruff, "check", "mscreview", "tests", "benchmarks"], cwd=ROOT,

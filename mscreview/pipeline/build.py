@@ -121,7 +121,7 @@ def _context(descriptor_path: Path, descriptor: dict[str, Any], db_path: Path,
         "data_hash": current_hash,
         "unreleased": unreleased,
         "built_at": source_date().strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "rebuild_command": "pip install . && mscreview build",
+        "rebuild_command": "python3 -m venv .venv && .venv/bin/pip install . && .venv/bin/mscreview build",
         "citation": CITATION.format(version=version),
         "downloads": [
             {"label": "Results (JSON)", "path": "results.json"},
