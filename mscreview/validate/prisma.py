@@ -6,14 +6,13 @@ Three rules, each reported on the line that would have to change:
    package's studies that a round brought in: every included study, and every excluded one that a
    round had included (the seed review's, ``seed_ref`` set, or a candidate marked ``include``) and
    that mscreview later excluded on verification.
-2. A search round's ``included_new`` equals its candidates marked ``include``.
+2. A search round's ``included_new`` equals the studies of its candidates marked ``include``
+   (several reports of one study, such as an article and its registry records, count once).
 3. An identified count names the kind of source (``source_kind``) the report's PRISMA boxes show:
    bibliographic databases, trial registries, reference lists, web pages.
 """
 
 from __future__ import annotations
-
-from collections import Counter
 
 from mscreview.models import MISSING_CODES
 from mscreview.validate.problems import Report
@@ -53,21 +52,23 @@ def check_prisma(pkg: PackageFiles, report: Report, usable: set[str]) -> None:
     included_new = {r["round"]: (line, _int(r["count"])) for line, r in rows
                     if r["stage"] == "included_new" and r["item"] == "total"}
     candidates = pkg.tables.get("candidates")
-    chosen: Counter[str] = Counter()
+    chosen: dict[str, set[str]] = {}
     chosen_ids: set[str] = set()
     if candidates is not None and "candidates" in usable:
         for _, c in _rows(candidates):
             if c.get("decision") == "include":
-                chosen[c["round"]] += 1
+                study = c.get("study_id") or f"candidate {c['candidate_id']}"
+                chosen.setdefault(c["round"], set()).add(study)
                 if c.get("study_id"):
                     chosen_ids.add(c["study_id"])
-        for rnd, n in sorted(chosen.items()):
+        for rnd, studies_of_round in sorted(chosen.items()):
+            n = len(studies_of_round)
             line, count = included_new.get(rnd, (0, None))
             if count != n:
                 shown = "no included_new row" if count is None else f"included_new is {count}"
                 report.add(screening.file, line, "count", "prisma-round-included",
-                           f"round {rnd}: {shown}, but candidates.csv marks {n} record"
-                           f"{'s' if n != 1 else ''} of the round 'include'")
+                           f"round {rnd}: {shown}, but candidates.csv marks records of {n} "
+                           f"stud{'ies' if n != 1 else 'y'} of the round 'include'")
     studies = _rows(pkg.tables["studies"])
     included = [r["study_id"] for _, r in studies if r.get("included", "").lower() in ("true", "1")]
     dropped = [r["study_id"] for _, r in studies if r.get("included", "").lower() not in ("true", "1")

@@ -151,12 +151,13 @@ def _move_row_to_end(path: Path, line: int) -> None:
 def test_sort_message_names_the_line_the_row_belongs_after(package: Path) -> None:
     """Issue 10: an appended row got 'belongs before line 746' (it belongs near line 420)."""
     data = package.parent / "data" / "continuous_outcomes.csv"
+    last = len(data.read_text().splitlines())
     _move_row_to_end(data, 420)
     code, out = _run("validate", "--package", str(package))
     assert code == 1
-    assert re.search(r"continuous_outcomes\.csv:746: study_id: rows must be sorted .*belongs "
+    assert re.search(rf"continuous_outcomes\.csv:{last}: study_id: rows must be sorted .*belongs "
                      r"after line 419; run `mscreview format`", out), out
-    _move_row_to_end(data, 745)  # one line up gives the same place, not 'before line 745'
+    _move_row_to_end(data, last - 1)  # one line up: the same place, not 'before line {last - 1}'
     code, out = _run("validate", "--package", str(package))
     assert "belongs after line 419;" in out
 
@@ -247,21 +248,23 @@ def test_prisma_moves_when_a_trial_is_added(package: Path, tmp_path: Path) -> No
 
 def test_pending_candidate_becomes_included(package: Path, tmp_path: Path) -> None:
     path = screened_trial(tmp_path)
-    path.write_text(path.read_text().replace("  found_in: trial_registry",
-                                             "  candidate_id: gupta2021\n  found_in: web_page"))
+    path.write_text(path.read_text().replace(
+        "  round: update-2026-11\n  found_in: trial_registry",
+        "  round: update-2026-12\n  candidate_id: nct03945487\n  found_in: trial_registry"))
     screening = package.parent / "data" / "screening.csv"
-    assessed = next(r["count"] for r in _rows(screening)
-                    if (r["round"], r["stage"]) == ("update-2026-11", "assessed"))
+
+    def count(stage: str) -> int:
+        return int(next(r["count"] for r in _rows(screening)
+                        if (r["round"], r["stage"]) == ("update-2026-12", stage)))
+
+    assessed, included = count("assessed"), count("included_new")
     code, out = _run("add-trial", str(path), "--package", str(package))
     assert code == 0, out
-    rows = _rows(screening)
-    assert next(r["count"] for r in rows if (r["round"], r["stage"]) ==
-                ("update-2026-11", "assessed")) == assessed
-    assert next(r["count"] for r in rows if (r["round"], r["stage"]) ==
-                ("update-2026-11", "included_new")) == "2"
+    assert (count("assessed"), count("included_new")) == (assessed, included + 1)
     candidate = next(r for r in _rows(package.parent / "data" / "candidates.csv")
-                     if r["candidate_id"] == "gupta2021")
+                     if (r["round"], r["candidate_id"]) == ("update-2026-12", "nct03945487"))
     assert (candidate["decision"], candidate["study_id"]) == ("include", "zeta2030")
+    assert validate_package(package).valid
 
 
 def test_new_trial_without_screening_record_is_refused_with_the_fix(package: Path) -> None:
@@ -274,17 +277,25 @@ def test_new_trial_without_screening_record_is_refused_with_the_fix(package: Pat
 
 def test_validate_reports_a_prisma_count_that_disagrees_with_the_studies(package: Path) -> None:
     screening = package.parent / "data" / "screening.csv"
+    counts = {r["round"]: int(r["count"]) for r in _rows(screening)
+              if (r["stage"], r["item"]) == ("included_new", "total")}
+    studies = _rows(package.parent / "data" / "studies.csv")
     screening.write_text(screening.read_text().replace(
         "update-2026-11,included_new,total,1,", "update-2026-11,included_new,total,2,"))
     report = validate_package(package)
-    codes = {(p.code, p.line) for p in report.problems}
     line = next(i for i, text in enumerate(screening.read_text().splitlines(), start=1)
                 if text.startswith("update-2026-11,included_new"))
-    assert codes == {("prisma-included", line), ("prisma-round-included", line)}
+    last = max(i for i, text in enumerate(screening.read_text().splitlines(), start=1)
+               if ",included_new,total," in text)
+    assert {(p.code, p.line) for p in report.problems} == {
+        ("prisma-round-included", line), ("prisma-included", last)}
     message = next(p.message for p in report.problems if p.code == "prisma-included")
-    assert message.startswith("the PRISMA flow counts 13 studies included (seed 11, "
-                              "update-2026-11 2) but the package has 12 (9 included, 3 excluded "
-                              "after a round included them)")
+    total = sum(counts.values()) + 1
+    included = sum(1 for r in studies if r["included"] == "true")
+    assert message.startswith(f"the PRISMA flow counts {total} studies included (seed 11, "
+                              f"update-2026-11 2, ") and \
+        f"but the package has {total - 1} ({included} included, 3 excluded after a round " \
+        "included them)" in message, message
 
 
 def test_identification_boxes_name_source_kinds_not_channels(tmp_path: Path) -> None:
@@ -302,13 +313,17 @@ def test_identification_boxes_name_source_kinds_not_channels(tmp_path: Path) -> 
     svg = prisma_svg(prisma)
     text = " ".join(re.findall(r"<text[^>]*>([^<]*)</text>", svg))
     assert "Records identified from: Bibliographic databases" not in text  # latest round
-    assert "Records identified from: Web pages (n = 119)" in text
     assert "search tool" not in svg
-    assert list(prisma["rounds"][-1]["identified"]) == ["Web pages"]
+    rounds = {r["round"]: r for r in prisma["rounds"]}
+    assert rounds["update-2026-11"]["identified"] == {"Web pages": 119}
+    assert set(prisma["rounds"][-1]["identified"]) <= {
+        "Bibliographic databases", "Trial registries", "Reference lists", "Web pages"}
     seed = prisma["rounds"][0]
     assert seed["identified"] == {"Bibliographic databases": 2599}
     assert seed["identified_detail"]["Bibliographic databases"]["PubMed"] == 436
-    assert prisma["included_total"] == 12 and prisma["included_analysed"] == 9
+    studies = _rows(ROOT / "data" / "studies.csv")
+    assert prisma["included_total"] == len(studies)
+    assert prisma["included_analysed"] == sum(1 for r in studies if r["included"] == "true")
 
 
 # --------------------------------------------------------------------------- CONTRIBUTING
