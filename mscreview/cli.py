@@ -62,10 +62,19 @@ def cli() -> None:
 @click.option("--by", "by", default=None, help="Column whose values define subgroups.")
 @click.option("--log", "log", is_flag=True,
               help="GIV: estimates (and CI limits) are ratios, pooled on the log scale.")
+@click.option("--sensitivity", is_flag=True,
+              help="Add leave-one-out, cumulative (by a 'year' column if any) and influence.")
+@click.option("--funnel", is_flag=True,
+              help="Add funnel coordinates, Egger's test and trim-and-fill (k >= 10).")
+@click.option("--mods", "mods", multiple=True, metavar="COLUMN",
+              help="Meta-regression (REML, Knapp-Hartung) on this column; repeat or separate "
+                   "with commas for several, each fitted alone.")
+@click.option("--tau2-ci", "tau2_ci", is_flag=True,
+              help="Add the Q-profile 95% CI of tau-squared and I-squared.")
 @click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True)
 def pool(
     input_csv: Path, measure: str, model: str, tau2_method: str, hksj: bool, by: str | None,
-    log: bool, fmt: str,
+    log: bool, sensitivity: bool, funnel: bool, mods: tuple[str, ...], tau2_ci: bool, fmt: str,
 ) -> None:
     """Pool one analysis from a CSV file.
 
@@ -76,11 +85,15 @@ def pool(
     Example: mscreview pool meld.csv --measure MD --model random --format json
 
     Example: mscreview pool survival.csv --measure GIV --log   (study,estimate,ci_low,ci_high)
+
+    Example: mscreview pool meld.csv --measure MD --sensitivity --funnel --mods dose,route
     """
     from mscreview.pipeline.pool import format_pool_json, format_pool_table, run_pool
 
+    names = [m.strip() for group in mods for m in group.split(",") if m.strip()]
     result = _call(run_pool, input_csv, measure=measure.upper(), model=model,
-                   tau2_method=tau2_method, hksj=hksj, by=by, log=log)
+                   tau2_method=tau2_method, hksj=hksj, by=by, log=log, sensitivity=sensitivity,
+                   funnel=funnel, mods=names, tau2_ci=tau2_ci)
     click.echo(format_pool_json(result) if fmt == "json" else format_pool_table(result))
 
 

@@ -38,8 +38,18 @@ PLAN_PATH = Path(__file__).resolve().parent / "analyses.csv"
 
 COLUMNS = (
     "id", "title", "outcome", "measure", "model", "tau2", "grouping", "time_window", "view",
-    "published_result_ids",
+    "published_result_ids", "hksj", "mods",
 )
+#: Trailing columns a plan may leave out (then: no HKSJ, no meta-regression).
+OPTIONAL_COLUMNS = ("hksj", "mods")
+#: Moderators a meta-regression may name in ``mods`` (semicolon-separated), and their labels.
+MODERATORS: dict[str, tuple[str, str]] = {
+    "log10_cells_per_kg": ("log10 cells per kg (per infusion)", "continuous"),
+    "log10_cells_per_infusion": ("log10 cells per infusion", "continuous"),
+    "follow_up_months": ("Follow-up (months)", "continuous"),
+    "route": ("Route of administration", "factor"),
+    "cell_type": ("Cell type", "factor"),
+}
 CONTINUOUS_MEASURES = frozenset({"MD", "SMD"})
 DICHOTOMOUS_MEASURES = frozenset({"RR", "OR", "RD"})
 GENERIC_MEASURES = frozenset({"HR"})
@@ -79,6 +89,10 @@ class Analysis:
     time_window: Annotated[str, Field(min_length=1)]
     view: Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*$")]
     published_result_ids: tuple[str, ...] = ()
+    #: Hartung-Knapp-Sidik-Jonkman CI and t test (random model only).
+    hksj: bool = False
+    #: Moderators of meta-regressions run on this analysis (each alone), from MODERATORS.
+    mods: tuple[str, ...] = ()
 
     @property
     def group_column(self) -> str | None:
@@ -217,10 +231,12 @@ def load_plan(
     seen: dict[str, int] = {}
     with handle:
         reader = csv.DictReader(handle)
-        if tuple(reader.fieldnames or ()) != COLUMNS:
+        header = tuple(reader.fieldnames or ())
+        required = COLUMNS[: len(COLUMNS) - len(OPTIONAL_COLUMNS)]
+        if header not in (COLUMNS, required):
             raise InputError(
-                f"{source}, line 1: header must be {','.join(COLUMNS)} "
-                f"(found {','.join(reader.fieldnames or [])})"
+                f"{source}, line 1: header must be {','.join(COLUMNS)} (the last "
+                f"{len(OPTIONAL_COLUMNS)} optional; found {','.join(reader.fieldnames or [])})"
             )
         for row in reader:
             line = reader.line_num
@@ -229,8 +245,10 @@ def load_plan(
                 return InputError(f"{source}, line {line}, column {column!r}: {message}")
 
             ids = row["published_result_ids"].strip()
-            values: dict[str, Any] = {k: row[k] for k in COLUMNS if k != "published_result_ids"}
+            values: dict[str, Any] = {k: row[k] for k in COLUMNS
+                                      if k not in ("published_result_ids", *OPTIONAL_COLUMNS)}
             values["published_result_ids"] = tuple(i for i in ids.split(";") if i) if ids else ()
+            values.update(_options(row, fail))
             try:
                 analysis = Analysis(**values)
             except ValidationError as err:
@@ -245,6 +263,20 @@ def load_plan(
     return plan
 
 
+def _options(row: dict[str, Any], fail: Any) -> dict[str, Any]:
+    """The optional columns: ``hksj`` (true/false, empty = false) and ``mods`` (a;b;c)."""
+    flag = (row.get("hksj") or "").strip().lower()
+    if flag not in ("", "true", "false"):
+        raise fail("hksj", f"use true or false (got {row.get('hksj')!r})")
+    mods = tuple(m.strip() for m in (row.get("mods") or "").split(";") if m.strip())
+    for m in mods:
+        if m not in MODERATORS:
+            raise fail("mods", f"unknown moderator {m!r} (known: {', '.join(MODERATORS)})")
+    if len(set(mods)) != len(mods):
+        raise fail("mods", "a moderator is named twice")
+    return {"hksj": flag == "true", "mods": mods}
+
+
 def _check(
     a: Analysis,
     views: dict[str, ViewInfo],
@@ -254,6 +286,8 @@ def _check(
     fail: Any,
 ) -> None:
     """Cross-field checks of one analysis (see the module docstring)."""
+    if a.hksj and a.model != "random":
+        raise fail("hksj", "HKSJ applies to the random-effects model only")
     info = views.get(a.view)
     if info is None:
         raise fail("view", f"unknown view {a.view!r}; analysis views: {', '.join(sorted(views))}")

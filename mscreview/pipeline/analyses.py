@@ -61,6 +61,7 @@ def total_of(res: stats.PoolResult, n_exp: int, n_ctl: int) -> dict[str, Any]:
         "z": _num(res.z), "p": _num(res.p), "tau2": _num(res.tau2), "q": _num(res.q),
         "q_df": res.q_df, "q_p": _num(res.q_p), "i2": _num(res.i2),
         "pi_low": _num(res.pi_low), "pi_high": _num(res.pi_high),
+        "hksj": res.hksj, "test_df": _num(res.test_df),
         "notes": list(res.notes),
     }
 
@@ -176,9 +177,10 @@ def _drop_other_units(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]],
 
 
 def _pool_fn(a: Analysis, kind: str) -> Callable[[stats.EffectSet], stats.PoolResult]:
+    hksj = a.hksj and a.model == "random"
     if kind == "dichotomous":
-        return partial(stats.pool_mh, model=a.model, tau2_method=a.tau2)
-    return partial(stats.pool, model=a.model, tau2_method=a.tau2)
+        return partial(stats.pool_mh, model=a.model, tau2_method=a.tau2, hksj=hksj)
+    return partial(stats.pool, model=a.model, tau2_method=a.tau2, hksj=hksj)
 
 
 def _arm(r: dict[str, Any], i: int, kind: str) -> dict[str, Any]:
@@ -327,6 +329,7 @@ def _run_analysis(views: _Views, a: Analysis, kind: str) -> dict[str, Any]:
         "id": a.id, "title": a.title, "outcome": a.outcome,
         "outcome_label": OUTCOME_LABELS.get(a.outcome, a.outcome),
         "measure": a.measure, "model": a.model, "tau2_method": a.tau2 if a.model == "random" else None,
+        "hksj": a.hksj, "mods": list(a.mods),
         "grouping": a.grouping, "time_window": a.time_window, "view": a.view,
         "unit": (rows[0].get("unit") or "") if rows and kind == "continuous"
         and rows[0].get("unit") not in UNITLESS else "",

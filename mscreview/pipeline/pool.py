@@ -10,8 +10,8 @@ from __future__ import annotations
 import csv
 import json
 import math
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
@@ -75,6 +75,8 @@ class PoolRun:
     rows: dict[str, dict[str, float]] = field(default_factory=dict)
     subgroups: SubgroupAnalysis | None = None
     by: str | None = None
+    #: --sensitivity, --funnel and --mods results (see :func:`_robustness`), JSON-able.
+    extras: dict[str, object] = field(default_factory=dict)
 
 
 def _kind(measure: str) -> str:
@@ -259,6 +261,10 @@ def run_pool(
     hksj: bool = False,
     by: str | None = None,
     log: bool = False,
+    sensitivity: bool = False,
+    funnel: bool = False,
+    mods: Sequence[str] = (),
+    tau2_ci: bool = False,
 ) -> PoolRun:
     """Read ``path`` and pool it.
 
@@ -271,6 +277,12 @@ def run_pool(
     Extra columns are allowed; ``by`` names the
     column defining subgroups. An empty cell is a missing value: the study is excluded with the
     reason (never silently).
+
+    ``sensitivity`` adds leave-one-out, cumulative meta-analysis (ordered by a ``year`` column
+    when there is one, else by row) and influence diagnostics; ``funnel`` the funnel-plot
+    coordinates, Egger's test and trim-and-fill (k >= 10); ``mods`` a meta-regression (REML,
+    Knapp-Hartung) on each named column alone (numbers: continuous; anything else: a factor);
+    ``tau2_ci`` the Q-profile CI of tau^2 and I^2.
 
     Raises
     ------
@@ -287,6 +299,7 @@ def run_pool(
     if log and kind != "generic":
         raise UsageError("--log applies to --measure GIV (estimates given as ratios)")
     studies, rows, labels = _read(path, kind, by, log)
+    extra_columns = _extra_columns(path, studies, [*mods, "year"] if sensitivity else list(mods))
     try:
         effects = _effects(kind, measure, studies, rows, log)
         if by:
@@ -296,12 +309,159 @@ def run_pool(
         else:
             analysis = None
             result = pool_fn(effects)
+        if tau2_ci:
+            result = _with_tau2_ci(result, effects, model, tau2_method)
+        extras = _robustness(effects, pool_fn, model, tau2_method, sensitivity, funnel, mods,
+                             extra_columns)
     except StatsError as err:
         raise InputError(f"{path}: {err}") from None
     return PoolRun(
         source=str(path), kind=kind, result=result,
-        rows=dict(zip(studies, rows, strict=True)), subgroups=analysis, by=by,
+        rows=dict(zip(studies, rows, strict=True)), subgroups=analysis, by=by, extras=extras,
     )
+
+
+def _extra_columns(path: Path, studies: list[str], columns: Sequence[str]
+                   ) -> dict[str, dict[str, str]]:
+    """Raw cells of ``columns`` per study (``year`` may be absent; a moderator may not)."""
+    if not columns:
+        return {}
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        header = [h.strip() for h in reader.fieldnames or []]
+        for col in columns:
+            if col not in header and col != "year":
+                raise InputError(f"{path}, line 1, column {col!r}: missing column (named by "
+                                 "--mods)")
+        raw = {name.strip(): name for name in reader.fieldnames or []}
+        out: dict[str, dict[str, str]] = {c: {} for c in columns if c in header}
+        wanted = set(studies)
+        for row in reader:
+            study = (row.get(raw["study"]) or "").strip()
+            if study in wanted:
+                for c in out:
+                    out[c][study] = (row.get(raw[c]) or "").strip()
+    return out
+
+
+def _with_tau2_ci(result: PoolResult, effects: EffectSet, model: str, tau2_method: str
+                  ) -> PoolResult:
+    """The Q-profile CI of tau^2 and I^2 (inverse-variance effects, as metafor ``confint``)."""
+    if result.k < 2:
+        return result
+    iv = pool(effects, model="random", tau2_method=tau2_method, tau2_ci=True)
+    notes = result.notes
+    if result.method != "IV":
+        notes = (*notes, "tau² and I² intervals: Q-profile on the inverse-variance effects")
+    return replace(result, tau2_ci=iv.tau2_ci, i2_ci=iv.i2_ci, notes=notes)
+
+
+def _summ(r: PoolResult) -> dict[str, object]:
+    return {"k": r.k, "estimate": _num(r.estimate), "ci_low": _num(r.ci_low),
+            "ci_high": _num(r.ci_high), "p": _num(r.p), "tau2": _num(r.tau2), "i2": _num(r.i2)}
+
+
+def _robustness(effects: EffectSet, pool_fn: Callable[[EffectSet], PoolResult], model: str,
+                tau2_method: str, sensitivity: bool, funnel: bool, mods: Sequence[str],
+                columns: dict[str, dict[str, str]]) -> dict[str, object]:
+    """Sensitivity, small-study and meta-regression results for ``run_pool`` (JSON-able)."""
+    import numpy as np
+
+    from mscreview.stats import (
+        cumulative,
+        egger_test,
+        influence,
+        leave_one_out,
+        meta_regression,
+        trim_and_fill,
+    )
+
+    out: dict[str, object] = {}
+    tm = tau2_method if model == "random" else "DL"
+    if sensitivity:
+        years = columns.get("year")
+        order = None
+        by = "row order"
+        if years and all(_is_number(years.get(s, "")) for s in effects.study):
+            order = [float(years[s]) for s in effects.study]
+            by = "year"
+        out["leave_one_out"] = [{"omitted": s, **_summ(r)}
+                                for s, r in leave_one_out(effects, pool_fn)]
+        out["cumulative"] = {"by": by, "steps": [{"added": s, **_summ(r)}
+                                                 for s, r in cumulative(effects, pool_fn, order)]}
+        if effects.k >= 3:
+            inf = influence(effects, model=model, tau2_method=tm)
+            out["influence"] = [
+                {"study": s, "rstudent": _num(inf.rstudent[i]), "dffits": _num(inf.dffits[i]),
+                 "cook_d": _num(inf.cook_d[i]), "cov_r": _num(inf.cov_r[i]),
+                 "tau2_del": _num(inf.tau2_del[i]), "qe_del": _num(inf.qe_del[i]),
+                 "hat": _num(inf.hat[i]), "weight": _num(inf.weight[i]),
+                 "dfbetas": _num(inf.dfbetas[i]), "influential": inf.influential[i]}
+                for i, s in enumerate(inf.study)]
+        else:
+            out["influence"] = f"not assessable (k = {effects.k} < 3)"
+    if funnel:
+        if effects.k < 10:
+            out["funnel"] = f"not assessable (k < 10; k = {effects.k})"
+        else:
+            eg = egger_test(effects)
+            tf = trim_and_fill(effects, model=model, tau2_method=tm)
+            out["funnel"] = {
+                "studies": [{"study": s, "yi": float(y), "sei": math.sqrt(v)}
+                            for s, y, v in zip(effects.study, effects.yi, effects.vi,
+                                               strict=True)],
+                "egger": {"intercept": eg.intercept, "se": eg.se, "t": eg.t, "df": eg.df,
+                          "p": eg.p},
+                "trim_and_fill": {"k0": tf.k0, "side": tf.side, **_summ(tf.result),
+                                  "filled": [{"yi": y, "sei": math.sqrt(v)} for y, v in
+                                             zip(tf.filled_yi, tf.filled_vi, strict=True)]},
+            }
+    regs = []
+    for name in mods:
+        cells = columns[name]
+        keep = [bool(cells.get(s, "")) for s in effects.study]
+        sub = effects.subset(np.asarray(keep, dtype=bool))
+        vals = [cells[s] for s in sub.study]
+        entry: dict[str, object] = {
+            "moderator": name, "left_out": [s for s, k in zip(effects.study, keep,
+                                                               strict=True) if not k]}
+        if all(_is_number(v) for v in vals):
+            x = np.asarray([float(v) for v in vals])[:, None]
+            names = [name]
+            entry["kind"] = "continuous"
+        else:
+            levels = sorted(set(vals))
+            x = np.asarray([[1.0 if v == lev else 0.0 for lev in levels[1:]] for v in vals])
+            names = [f"{name}={lev}" for lev in levels[1:]]
+            entry.update(kind="factor", reference=levels[0] if levels else None)
+        try:
+            if x.ndim != 2 or x.shape[1] == 0:
+                raise StatsError(f"{name} takes one value only")
+            fit = meta_regression(sub.yi, sub.vi, x, names=names, method="REML", knha=True)
+        except StatsError as err:
+            entry["not_assessable"] = str(err)
+            regs.append(entry)
+            continue
+        entry.update(
+            k=fit.k, method="REML", test="knha", df=fit.df,
+            exploratory=fit.k / (fit.p - 1) < 10,
+            coefficients=[{"name": n, "estimate": c, "se": se, "t": t, "p": pv, "ci_low": lo,
+                           "ci_high": hi} for n, c, se, t, pv, lo, hi in zip(
+                fit.names, fit.coef, fit.se, fit.stat, fit.p_values, fit.ci_low, fit.ci_high,
+                strict=True)],
+            tau2=fit.tau2, r2=_num(fit.r2), i2=fit.i2, qm=fit.qm, qm_df=list(fit.qm_df),
+            qm_p=fit.qm_p, qe=fit.qe, qe_df=fit.qe_df, qe_p=fit.qe_p)
+        regs.append(entry)
+    if mods:
+        out["meta_regression"] = regs
+    return out
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
 
 
 # -------------------------------------------------------------------------------------------
@@ -336,6 +496,10 @@ def _result_dict(r: PoolResult) -> dict[str, object]:
         "tau2": _num(r.tau2),
         "pi_low": _num(r.pi_low),
         "pi_high": _num(r.pi_high),
+        "hksj": r.hksj,
+        "test_df": _num(r.test_df),
+        "tau2_ci": None if r.tau2_ci is None else [_num(x) for x in r.tau2_ci],
+        "i2_ci": None if r.i2_ci is None else [_num(x) for x in r.i2_ci],
         "studies": [
             {"study": s.study, "yi": _num(s.yi), "vi": _num(s.vi), "weight": _num(s.weight)}
             for s in r.studies
@@ -357,6 +521,7 @@ def format_pool_json(run: PoolRun) -> str:
         out["subgroup_test"] = {
             "q": _num(sa.test.q), "df": sa.test.df, "p": _num(sa.test.p), "i2": _num(sa.test.i2)
         }
+    out.update(run.extras)
     return json.dumps(out, indent=2, allow_nan=False)
 
 
@@ -500,6 +665,66 @@ def format_pool_table(run: PoolRun) -> str:
             )
         else:
             lines.append("Test for subgroup differences: Not applicable")
+    if r.tau2_ci is not None and r.i2_ci is not None:
+        lines.append(f"Tau\u00b2 95% CI (Q-profile): [{r.tau2_ci[0]:.4g}, {r.tau2_ci[1]:.4g}]; "
+                     f"I\u00b2 95% CI: [{r.i2_ci[0]:.0f}%, {r.i2_ci[1]:.0f}%]")
     for note in r.notes:
         lines.append(f"Note: {note}")
+    lines += _extras_table(run.extras)
     return "\n".join(lines)
+
+
+def _fmt_est(d: dict[str, object]) -> str:
+    est, lo, hi = d.get("estimate"), d.get("ci_low"), d.get("ci_high")
+    if not isinstance(est, (int, float)):
+        return "Not estimable"
+    if isinstance(lo, (int, float)) and isinstance(hi, (int, float)):
+        return f"{est:.2f} [{lo:.2f}, {hi:.2f}]"
+    return f"{est:.2f}"
+
+
+def _extras_table(extras: dict[str, object]) -> list[str]:
+    """Text blocks for --sensitivity, --funnel and --mods."""
+    lines: list[str] = []
+    loo = extras.get("leave_one_out")
+    if isinstance(loo, list):
+        lines += ["", "Leave-one-out"]
+        lines += [f"  without {d['omitted']}: {_fmt_est(d)}" for d in loo]
+    cum = extras.get("cumulative")
+    if isinstance(cum, dict):
+        lines += ["", f"Cumulative meta-analysis (by {cum['by']})"]
+        lines += [f"  + {d['added']}: {_fmt_est(d)} (k = {d['k']})" for d in cum["steps"]]
+    inf = extras.get("influence")
+    if isinstance(inf, list):
+        lines += ["", "Influence (metafor influence()): rstudent, DFFITS, Cook's D, hat"]
+        lines += [f"  {d['study']}: {d['rstudent']:.2f}, {d['dffits']:.2f}, {d['cook_d']:.2f}, "
+                  f"{d['hat']:.2f}{'  * influential' if d['influential'] else ''}" for d in inf]
+    elif isinstance(inf, str):
+        lines += ["", f"Influence: {inf}"]
+    fun = extras.get("funnel")
+    if isinstance(fun, dict):
+        eg, tf = fun["egger"], fun["trim_and_fill"]
+        lines += ["", f"Egger's test: intercept {eg['intercept']:.3f}, t = {eg['t']:.2f}, "
+                      f"df = {eg['df']}, {_p(eg['p'])}",
+                  f"Trim-and-fill (L0): {tf['k0']} filled on the {tf['side']}; "
+                  f"adjusted {_fmt_est(tf)}"]
+    elif isinstance(fun, str):
+        lines += ["", f"Small-study effects: {fun}"]
+    for reg in extras.get("meta_regression", []) or []:  # type: ignore[attr-defined]
+        lines += ["", f"Meta-regression on {reg['moderator']} (REML, Knapp-Hartung)"]
+        if "not_assessable" in reg:
+            lines.append(f"  not assessable: {reg['not_assessable']}")
+            continue
+        label = "  exploratory (fewer than 10 trials per covariate)" if reg["exploratory"] else ""
+        if label:
+            lines.append(label)
+        for c in reg["coefficients"]:
+            lines.append(f"  {c['name']}: {c['estimate']:.3f} (SE {c['se']:.3f}) "
+                         f"[{c['ci_low']:.3f}, {c['ci_high']:.3f}] {_p(c['p'])}")
+        r2 = f"{reg['r2']:.0f}%" if isinstance(reg["r2"], (int, float)) else "n/a"
+        lines.append(f"  Test of moderators: F({', '.join(map(str, reg['qm_df']))}) = "
+                     f"{reg['qm']:.2f}, {_p(reg['qm_p'])}; tau\u00b2 = {reg['tau2']:.4g}; "
+                     f"R\u00b2 = {r2}")
+        if reg["left_out"]:
+            lines.append(f"  left out (no value): {', '.join(reg['left_out'])}")
+    return lines

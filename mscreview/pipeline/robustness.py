@@ -39,6 +39,7 @@ import duckdb
 from mscreview import stats
 from mscreview.errors import InputError
 from mscreview.models import SEMVER
+from mscreview.plan import MODERATORS
 from mscreview.stats.bias import MIN_STUDIES as SMALL_STUDY_MIN_K
 from mscreview.stats.trimfill import CONTOUR_LEVELS
 
@@ -52,14 +53,7 @@ MONITORING_PARAMETERS: dict[str, tuple[float, float]] = {  # name -> allowed (lo
 }
 MAIN_OUTCOMES = ["MELD", "ALB", "TBIL", "ALT", "AST", "INR", "death", "hcc"]
 RATIO = frozenset({"RR", "OR", "HR", "PETO"})
-#: Moderators a meta-regression may use (``analyses.csv`` column ``mods``): label, kind.
-MODERATORS: dict[str, tuple[str, str]] = {
-    "log10_cells_per_kg": ("log10 cells per kg (per infusion)", "continuous"),
-    "log10_cells_per_infusion": ("log10 cells per infusion", "continuous"),
-    "follow_up_months": ("Follow-up (months)", "continuous"),
-    "route": ("Route of administration", "factor"),
-    "cell_type": ("Cell type", "factor"),
-}
+#: Moderators of a main analysis whose plan row names none.
 DEFAULT_MODS = ("log10_cells_per_kg", "follow_up_months", "route", "cell_type")
 #: Studies per moderator column below which a meta-regression is labelled exploratory.
 STUDIES_PER_COVARIATE = 10
@@ -616,6 +610,11 @@ def analyse(con: duckdb.DuckDBPyConnection, a: dict[str, Any], facts: dict[str, 
     fn = _pool_fn(a)
     arrival, versions = _arrival(list(eff.study), history, current)
     out["status"] = "assessed"
+    mods = a.get("mods") or (DEFAULT_MODS if main else ())
+    if not main:  # a plan row naming moderators: its meta-regressions only
+        out["meta_regression"] = [_meta_regression(eff, labels, facts, m, a["measure"])
+                                  for m in mods if m in MODERATORS]
+        return out
     out["leave_one_out"] = _leave_one_out(eff, labels, fn)
     out["cumulative"] = _cumulative(eff, rows, facts, labels, fn, arrival, versions)
     rob = [facts.get(s, {}).get("rob", {}) for s in eff.study]
@@ -648,13 +647,11 @@ def analyse(con: duckdb.DuckDBPyConnection, a: dict[str, Any], facts: dict[str, 
     ]
     out["influence"] = _influence(eff, labels, a)
     out["small_study"] = _small_study(eff, labels, a)
-    mods = a.get("mods") or (DEFAULT_MODS if main else ())
     out["meta_regression"] = [_meta_regression(eff, labels, facts, m, a["measure"])
                               for m in mods if m in MODERATORS]
-    if main:
-        out["trajectory"] = _trajectory(con, a)
-        out["sequential"] = _sequential(a, eff, rows, facts, labels, settings, arrival,
-                                        versions, current)
+    out["trajectory"] = _trajectory(con, a)
+    out["sequential"] = _sequential(a, eff, rows, facts, labels, settings, arrival, versions,
+                                    current)
     return out
 
 

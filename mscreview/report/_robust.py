@@ -34,8 +34,8 @@ class _Lin:
     """A linear map from data to pixels."""
 
     def __init__(self, lo: float, hi: float, a: float, b: float) -> None:
-        if not hi > lo:
-            lo, hi = lo - 1.0, hi + 1.0
+        if lo == hi or not (math.isfinite(lo) and math.isfinite(hi)):  # may run either way
+            lo, hi = (lo - 1.0, hi + 1.0) if math.isfinite(lo) else (-1.0, 1.0)
         self.lo, self.hi, self.a, self.b = lo, hi, a, b
 
     def __call__(self, x: float) -> float:
@@ -230,7 +230,7 @@ def bubble_svg(panel: Mapping[str, Any], *, title: str, xlabel: str, pid: str) -
     for t in _ticks(lo - pad, hi + pad, 4):
         s.line(left - 4, y(t), left, y(t), stroke=INK)
         s.text(left - 6, y(t) + 4, _fmt_tick(t, log), size=FS - 1, anchor="end")
-    s.text((left + width - right) / 2, height - 12, xlabel, size=FS, anchor="middle")
+    s.text((left + width - right) / 2, height - 12, xlabel, size=FS, anchor="middle")  # x label
     s.text(14, (top + height - bottom) / 2, "Effect" + (" (log scale)" if log else ""),
            size=FS, anchor="middle",
            extra=f'transform="rotate(-90 14 {(top + height - bottom) / 2:.1f})"')
@@ -276,6 +276,9 @@ def trajectory_svg(rows: Sequence[Mapping[str, Any]], *, log: bool, title: str,
     for t in _ticks(lo - pad, hi + pad, 4):
         s.line(left - 4, y(t), left, y(t), stroke=INK)
         s.text(left - 6, y(t) + 4, _fmt_tick(t, log), size=FS - 1, anchor="end")
+    s.text(14, (top + height - bottom) / 2, "Pooled effect" + (" (log scale)" if log else ""),
+           size=FS, anchor="middle",
+           extra=f'transform="rotate(-90 14 {(top + height - bottom) / 2:.1f})"')
     desc = "; ".join(f"{r.get('window')}: {fmt_num(r.get('estimate'))} (k = {r.get('k')})"
                      for r in pts)
     return Markup(s.render(width, height, title, desc or "no pooled windows", pid,

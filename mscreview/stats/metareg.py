@@ -43,6 +43,9 @@ __all__ = ["METHODS", "MetaRegression", "meta_regression", "meta_regression_pred
 METHODS = ("FE", "DL", "REML")
 TOL = 1e-12
 MAX_ITER = 1000
+#: A converged REML tau^2 below this is the boundary maximum tau^2 = 0 (step halving towards 0
+#: leaves a remainder of the order of the tolerance).
+ZERO_TAU2 = 1e-10
 
 
 @dataclass(frozen=True)
@@ -146,7 +149,8 @@ def _tau2(y: FloatArray, v: FloatArray, x: FloatArray, method: str, tol: float,
                 break
         new = tau2 + adj
         if abs(new - tau2) < tol:
-            return max(0.0, new), True, it
+            # step halving approaches a boundary maximum at 0 without reaching it
+            return (0.0 if new < ZERO_TAU2 else new), True, it
         tau2 = new
     return max(0.0, tau2), False, max_iter
 

@@ -58,7 +58,29 @@ def _plan_with(tmp_path: Path, **change: str) -> Path:
     ({"published_result_ids": "alb-overall"}, "is about ALB, not MELD"),
     ({"published_result_ids": "meld-nothing"}, "not in published_results.csv"),
     ({"id": "alb-overall"}, "already on line"),
+    ({"hksj": "yes"}, "line 2, column 'hksj': use true or false"),
+    ({"hksj": "true", "model": "fixed"}, "column 'hksj': HKSJ applies to the random-effects"),
+    ({"mods": "dose"}, "line 2, column 'mods': unknown moderator 'dose'"),
+    ({"mods": "route;route"}, "column 'mods': a moderator is named twice"),
 ])
 def test_plan_mistakes_are_named(tmp_path: Path, change: dict, message: str) -> None:
     with pytest.raises(InputError, match=message.replace("(", r"\(")):
         load_plan(_plan_with(tmp_path, **change), package_path=ROOT / "datapackage.json")
+
+
+def test_plan_options_hksj_and_mods(tmp_path: Path) -> None:
+    plan = load_plan(_plan_with(tmp_path, hksj="true", mods="route;log10_cells_per_kg"))
+    assert plan[0].hksj is True and plan[0].mods == ("route", "log10_cells_per_kg")
+    assert all(a.hksj is False for a in plan[1:])
+    # a plan without the optional trailing columns still loads (no HKSJ, no meta-regression)
+    with PLAN_PATH.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    path = tmp_path / "old.csv"
+    with path.open("w", newline="") as handle:
+        fields = [f for f in rows[0] if f not in ("hksj", "mods")]
+        writer = csv.DictWriter(handle, fieldnames=fields, lineterminator="\n",
+                                extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    old = load_plan(path)
+    assert len(old) == len(rows) and not any(a.hksj or a.mods for a in old)
