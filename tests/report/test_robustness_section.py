@@ -32,9 +32,11 @@ def test_section_lists_every_assessed_analysis(results: dict) -> None:  # type: 
     section = html[html.index('<section id="robustness"'):]
     section = section[:section.index("</section>")]
     assessed = [a for a in results["robustness"]["analyses"] if a["status"] == "assessed"]
-    assert section.count('<details class="robust"') == len(assessed) == 8
+    main = [a for a in assessed if a["main"]]
+    assert section.count('<details class="robust"') == len(assessed) == len(main) + 2
+    assert len(main) == 8  # and the two dose analyses with their dose meta-regression only
     assert section.count('class="robust-svg funnel-svg"') == 8
-    assert section.count('class="robust-svg bubble-svg"') == 8 * 4
+    assert section.count('class="robust-svg bubble-svg"') == 8 * 4 + 2
     assert section.count('class="robust-svg tsa-svg"') == 8
     assert "exploratory" in section and "TSA-adjusted 95% CI" in section
     assert "not assessable (k &lt; 10)" not in section
@@ -89,6 +91,9 @@ def test_every_panel_renders_in_chromium(browser: object, synthetic_trials_build
     page.evaluate("document.querySelectorAll('details.robust').forEach(d => d.open = true)")
     for a in results["robustness"]["analyses"]:
         block = page.locator(f"#robust-{a['analysis_id']}")
+        if not a["main"]:
+            assert block.locator("svg.bubble-svg").count() == len(a["meta_regression"]) == 1
+            continue
         for cls in PANELS:
             svg = block.locator(f"svg.{cls}")
             assert svg.count() == 1, (a["analysis_id"], cls)
