@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 __all__ = [
     "MISSING_CODES",
     "ALLOWED_UNITS",
+    "BASELINE_ONLY",
     "PLAUSIBLE_RANGES",
     "SEMVER",
     "ANALYSIS_STATUSES",
@@ -74,7 +75,13 @@ ALLOWED_UNITS: dict[str, frozenset[str]] = {
     "HA": frozenset({"ng/mL", "ug/L"}),
     "LN": frozenset({"ng/mL", "ug/L"}),
     "CIV": frozenset({"ng/mL", "ug/L"}),
+    "AGE": frozenset({"years"}),
 }
+
+#: Codes of ``continuous_outcomes`` that are baseline characteristics, not outcomes: a row is a
+#: final value at timepoint 0, read by the trustworthiness screening (``mscreview audit``:
+#: baseline balance, copied baselines) and never pooled (``plan`` refuses them in an analysis).
+BASELINE_ONLY = frozenset({"AGE"})
 
 #: Plausible (low, high) of a final value in cirrhosis, per outcome and unit. Outside it is an error
 #: unless ``range_checked`` is true (the value was re-read in the source and is printed so).
@@ -92,6 +99,7 @@ PLAUSIBLE_RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("ALP", "U/L"): (1, 3000), ("ALP", "IU/L"): (1, 3000),
     ("GGT", "U/L"): (1, 3000), ("GGT", "IU/L"): (1, 3000),
     ("ASCITES_VOLUME", "mL"): (0, 30000),
+    ("AGE", "years"): (16, 90),  # the mean age of an adult arm
 }
 
 RowProblem = tuple[str, str, str]  # (field, code, message)
@@ -173,6 +181,11 @@ class ContinuousOutcome(_Extracted):
 
     def problems(self) -> list[RowProblem]:
         out: list[RowProblem] = []
+        if self.outcome in BASELINE_ONLY and (self.timepoint_weeks not in (None, 0)
+                                              or self.value_type not in (None, "final")):
+            out.append(("timepoint_weeks", "baseline-only",
+                        f"{self.outcome} is a baseline characteristic: timepoint_weeks must be 0 "
+                        "and value_type final"))
         if self.status != "extracted":
             if self.central is not None:
                 out.append(("central", "value-with-missing-status",

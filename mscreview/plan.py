@@ -11,7 +11,8 @@ against what the rest of the project defines, so a typo fails loudly:
   ``longest`` views take 'any', ``per_window`` views take a window label of ``time_windows``
   (or 'any' with grouping 'window': separate pools per window, never a total across them).
 - A view's ``-- Grouping:`` line, when present, fixes the grouping.
-- With a package, outcome codes and ``published_result_ids`` are checked against it.
+- With a package, outcome codes and ``published_result_ids`` are checked against it; a baseline
+  characteristic (``AGE``) is never an analysis's outcome.
 """
 
 from __future__ import annotations
@@ -58,6 +59,9 @@ KIND_MEASURES = {"continuous": CONTINUOUS_MEASURES, "dichotomous": DICHOTOMOUS_M
 #: Resource holding the outcome codes of each kind of analysis.
 OUTCOME_TABLES = {"continuous_outcomes": "continuous", "dichotomous_outcomes": "dichotomous",
                   "study_effects": "generic"}
+#: Codes of ``continuous_outcomes`` that are baseline characteristics (``models.BASELINE_ONLY``,
+#: which this layer may not import): screened by the audit, never an analysis's outcome.
+BASELINE_ONLY = frozenset({"AGE"})
 #: grouping -> column of the view holding the subgroup (None: one pool).
 GROUP_COLUMNS: dict[str, str | None] = {
     "none": None, "window": "window", "route": "route", "etiology": "etiology",
@@ -313,6 +317,9 @@ def _check(
                        "pool the same patients more than once; name a window or group by window")
         if tw not in ("any", "main") and tw not in labels:
             raise fail("time_window", f"unknown window {tw!r} (known: {', '.join(labels)})")
+    if a.outcome in BASELINE_ONLY:
+        raise fail("outcome", f"{a.outcome!r} is a baseline characteristic, screened by "
+                   "'mscreview audit', not an outcome to pool")
     if outcomes and a.outcome not in outcomes.get(info.kind, set()):
         raise fail("outcome", f"{a.outcome!r} is not a {info.kind} outcome code")
     for rid in a.published_result_ids:

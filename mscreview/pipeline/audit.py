@@ -46,6 +46,9 @@ __all__ = [
 #: integer when each patient's score is rounded, as UNOS and most trials report it.
 INTEGER_OUTCOMES = {"CHILD_PUGH": "Child-Pugh score", "MELD": "MELD score"}
 
+#: Baseline characteristics (``models.BASELINE_ONLY``) by their name in messages.
+BASELINE_NAMES = {"AGE": "age"}
+
 #: A trial's baseline is flagged when Stouffer's combined p is below this (imbalance) or above
 #: one minus this (arms more alike than randomisation makes them), even with every rounded
 #: number moved in the trial's favour (Carlisle 2017 describes the tails at 0.01 and 0.99).
@@ -440,26 +443,59 @@ def _granularity(rows: list[dict[str, Any]], screened: dict[str, dict[str, Any]]
 
 
 def _copies(rows: list[dict[str, Any]], labels: dict[str, str],
+            screened: dict[str, dict[str, Any]],
             flags: dict[str, list[dict[str, Any]]]) -> None:
-    seen: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
+    """Baseline mean ± SD pairs printed identically, to the last digit, in two different trials.
+
+    The values are compared per outcome code and unit (as numbers: a trailing zero the quote
+    does not show cannot be told apart), across every trial of the package (included or not:
+    a report kept only for this comparison is a study row with ``included = false``). One flag
+    per pair of baseline rows (trial, source and variable) names every identical arm with its
+    n; a whole row repeated from different numbers of patients is said so, since the same mean
+    and SD from other patients is the signature of copied data.
+    """
+    cells: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
+    per_row: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
-        seen[(r["outcome"], r["unit"], r["central"], r["dispersion"])].append(r)
-    for (outcome, unit, mean, sd), rs in seen.items():
-        studies = sorted({r["study_id"] for r in rs})
-        if len(studies) < 2:
-            continue
-        for study in studies:
-            others = [r for r in rs if r["study_id"] != study]
-            mine = next(r for r in rs if r["study_id"] == study)
-            d_m = stats.printed_decimals(mean, mine["quote"])
-            d_s = stats.printed_decimals(sd, mine["quote"])
-            flags[study].append(_flag(
-                "copied_values",
-                f"Baseline {outcome} {_fmt(mean, d_m)} ± {_fmt(sd, d_s)} {unit} (arm "
-                f"{mine['arm_id']}) is identical to the digit in "
-                + ", ".join(f"{labels.get(o['study_id'], o['study_id'])} (arm {o['arm_id']}, "
-                            f"{_where(o)})" for o in others)
-                + f": copied baseline data or shared patients ({_where(mine)}).", trial=True))
+        d_m = stats.printed_decimals(r["central"], r["quote"])
+        d_s = stats.printed_decimals(r["dispersion"], r["quote"])
+        unit = "" if r["unit"] in ("none", "points", None) else f" {r['unit']}"
+        r = {**r, "_text": f"{_fmt(r['central'], d_m)} ± {_fmt(r['dispersion'], d_s)}{unit}"}
+        cells[(r["outcome"], r["unit"], r["central"], r["dispersion"])].append(r)
+        per_row[(r["study_id"], r["source_id"], r["outcome"])].append(r)
+    for (study, _source, _outcome), rs in per_row.items():
+        screened[study].setdefault("_copies", set()).add(rs[0]["outcome"])
+    shared: dict[tuple[str, str, str, str, str], list[tuple[dict[str, Any], dict[str, Any]]]] = (
+        defaultdict(list))
+    for same in cells.values():
+        for a in same:
+            for b in same:
+                if a["study_id"] != b["study_id"]:
+                    shared[(a["study_id"], a["source_id"], a["outcome"], b["study_id"],
+                            b["source_id"])].append((a, b))
+    for (study, source, outcome, other, o_source), pairs in sorted(shared.items()):
+        mine_row = per_row[(study, source, outcome)]
+        other_row = per_row[(other, o_source, outcome)]
+        whole = len(pairs) == len(mine_row) == len(other_row) >= 2
+        name = BASELINE_NAMES.get(outcome, outcome)
+        mine = " and ".join(f"{a['_text']} (arm {a['arm_id']}, n = {a['n']})" for a, _ in pairs)
+        theirs = "; ".join(f"arm {b['arm_id']}, n = {b['n']}" for _, b in pairs)
+        tail = ""
+        if whole:
+            tail = ("; the whole row repeats" + (", from different numbers of patients"
+                                                 if any(a["n"] != b["n"] for a, b in pairs)
+                                                 else ""))
+        flags[study].append(_flag(
+            "copied_values",
+            f"Baseline {name} {mine} ({_where(pairs[0][0])}) {'are' if len(pairs) > 1 else 'is'}"
+            " identical to the digit in "
+            f"{labels.get(other, other)} ({theirs}; {_where(pairs[0][1])}){tail}: copied "
+            "baseline data or shared patients.", trial=True))
+    for found in screened.values():
+        names = sorted(found.pop("_copies", ()))
+        if names:
+            found["checked"].append(f"copied baselines: {', '.join(names)} compared with every "
+                                    "other trial's")
 
 
 def _arithmetic(con: duckdb.DuckDBPyConnection, screened: dict[str, dict[str, Any]],
@@ -557,7 +593,9 @@ def screen_trials(con: duckdb.DuckDBPyConnection) -> tuple[list[dict[str, Any]],
         ``trials``: ``[{"study_id", "flags": [{"check", "message", "p"}]}]`` for every trial
         screened; ``screened``: per trial, its label and what was checked (for the report).
     """
-    labels = {r["study_id"]: r["label"] for r in _rows(con, "SELECT study_id, label FROM studies")}
+    studies = _rows(con, "SELECT study_id, label, included FROM studies")
+    labels = {r["study_id"]: r["label"] for r in studies}
+    included = {r["study_id"]: r["included"] for r in studies}
     continuous = _rows(con, """
         SELECT c.*, coalesce(c.n, CASE WHEN c.timepoint_weeks = 0 THEN a.n_randomised END) AS n
         FROM continuous_outcomes c LEFT JOIN arms a USING (study_id, arm_id)
@@ -569,12 +607,13 @@ def screen_trials(con: duckdb.DuckDBPyConnection) -> tuple[list[dict[str, Any]],
     flags: dict[str, list[dict[str, Any]]] = defaultdict(list)
     _baseline(baseline, screened, flags)
     _granularity(continuous, screened, flags)
-    _copies(baseline, labels, flags)
+    _copies(baseline, labels, screened, flags)
     _arithmetic(con, screened, flags)
     _reported_effects(con, screened, flags)
     ids = sorted(set(screened) | set(flags))
     trials = [{"study_id": s, "flags": flags.get(s, [])} for s in ids]
-    details = [{"study_id": s, "label": labels.get(s, s), "checked": screened[s]["checked"]}
+    details = [{"study_id": s, "label": labels.get(s, s), "included": included.get(s),
+                "checked": screened[s]["checked"]}
                for s in ids]
     return trials, details
 
@@ -660,7 +699,8 @@ def format_audit(result: dict[str, Any], fmt: str) -> str:
     lines.append(f"Trials: {len(result['trials'])} screened, "
                  f"{sum(1 for t in result['trials'] if t['flags'])} with concerns")
     for t in result["trials"]:
-        lines.append(f"  {t['study_id']}")
+        excluded = screened.get(t["study_id"], {}).get("included") is False
+        lines.append(f"  {t['study_id']}" + ("  (not in the review)" if excluded else ""))
         for c in screened.get(t["study_id"], {}).get("checked", []):
             lines.append(f"    checked: {c}")
         for f in t["flags"]:

@@ -162,6 +162,7 @@ def changes(previous: dict[str, Any] | None, current: dict[str, Any]) -> dict[st
     old_studies = {s["study_id"]: s["label"] for s in previous.get("studies", [])}
     new_studies = {s["study_id"]: s["label"] for s in current.get("studies", [])}
     added = set(new_studies) - set(old_studies)
+    analysed = {s["study_id"] for s in current.get("studies", []) if s.get("included", True)}
     old_rows = {(a["id"], r["study_id"]): r for a in previous.get("analyses", [])
                 for r in a.get("rows", [])}
     for a in current["analyses"]:
@@ -174,7 +175,8 @@ def changes(previous: dict[str, Any] | None, current: dict[str, Any]) -> dict[st
                 out["values_changed"].append(f"{r['label']}: {a['title']}")
     moved = compare_results(previous, current)
     out.update({
-        "trials_added": [new_studies[s] for s in sorted(added)],
+        "trials_added": [new_studies[s] + ("" if s in analysed else " (not in the review)")
+                         for s in sorted(added)],
         "trials_removed": [old_studies[s] for s in sorted(set(old_studies) - set(new_studies))],
         "estimates_moved": [{"analysis_id": m.analysis_id, "title": m.title, "measure": m.measure,
                              "old": m.old, "new": m.new,

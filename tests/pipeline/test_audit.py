@@ -292,6 +292,77 @@ def test_text_format_lists_checks_and_flags(screened_package: Path) -> None:
     assert "[grim]" in text
 
 
+@pytest.fixture
+def copied_package(tmp_path: Path) -> Path:
+    """Two synthetic reports whose age rows match to the digit from different numbers of patients
+    (the shape of Salama 2014 / Salama 2010), the second one excluded from the review."""
+    descriptor = make_package(tmp_path)
+    data = tmp_path / "data"
+    _write(data / "sources.csv", [{"source_id": "fixture-testc2010", "study_id": "testc2010",
+                                   "kind": "primary", "source_type": "article",
+                                   "citation": "SYNTHETIC test fixture, not evidence.",
+                                   "access": "tables"}])
+    _write(data / "studies.csv", [{"study_id": "testc2010", "label": "Testc 2010", "year": 2010,
+                                   "title": "SYNTHETIC fixture report", "journal": "None",
+                                   "design": "unclear", "population": "unclear",
+                                   "included": "false", "exclusion_reason": "not MSC",
+                                   "verification": "abstract", "source_id": "fixture-testc2010",
+                                   "locator": "Table 1"}])
+    _write(data / "arms.csv", [
+        {"study_id": "testc2010", "arm_id": arm, "role": role, "description": arm,
+         "n_randomised": n, "status": "extracted", "source_id": "fixture-testc2010",
+         "locator": "Table 1", "quote": "x"}
+        for arm, role, n in (("control", "control", 50), ("msc", "experimental", 90))])
+    _write(data / "continuous_outcomes.csv", [
+        _cont("testa2020", "control", "AGE", "50.9", "7.23", 20, unit="years"),
+        _cont("testa2020", "msc", "AGE", "50.27", "6.05", 19, unit="years"),
+        _cont("testc2010", "control", "AGE", "50.9", "7.23", 50, unit="years"),
+        _cont("testc2010", "msc", "AGE", "50.27", "6.05", 90, unit="years"),
+        _cont("testc2010", "control", "ALB", "30.1", "3.1", 50, unit="g/L"),  # no twin
+    ])
+    _sort_csvs(data)
+    return descriptor
+
+
+def test_copied_age_row_is_flagged_across_trials_and_reports(copied_package: Path) -> None:
+    out = _audit(copied_package)
+    trials = {t["study_id"]: t["flags"] for t in out["trials"]}
+    (mine,) = trials["testa2020"]
+    (theirs,) = trials["testc2010"]  # an excluded report is compared too
+    assert mine["check"] == theirs["check"] == "copied_values" and mine["p"] is None
+    assert mine["message"] == (
+        "Baseline age 50.9 ± 7.23 years (arm control, n = 20) and 50.27 ± 6.05 years (arm msc, "
+        "n = 19) (fixture-article, Table 1) are identical to the digit in Testc 2010 (arm "
+        "control, n = 50; arm msc, n = 90; fixture-testc2010, Table 1); the whole row repeats, "
+        "from different numbers of patients: copied baseline data or shared patients.")
+    assert "Testa 2020 (arm control, n = 20; arm msc, n = 19; fixture-article" in theirs["message"]
+    text = _audit(copied_package, "text")
+    assert "testc2010  (not in the review)" in text
+    assert "checked: copied baselines: AGE, MELD compared with every other trial's" in text
+    assert "checked: copied baselines: AGE, ALB compared with every other trial's" in text
+
+
+def test_one_identical_arm_is_flagged_without_calling_it_the_whole_row(
+        copied_package: Path) -> None:
+    path = copied_package.parent / "data" / "continuous_outcomes.csv"
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        header, rows = reader.fieldnames or [], list(reader)
+    for r in rows:
+        if (r["study_id"], r["arm_id"], r["outcome"]) == ("testc2010", "msc", "AGE"):
+            r.update(central="49.8", quote="49.8 ± 6.05")
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, header, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    flags = {t["study_id"]: t["flags"] for t in _audit(copied_package)["trials"]}
+    (flag,) = flags["testa2020"]
+    assert flag["message"].startswith("Baseline age 50.9 ± 7.23 years (arm control, n = 20) "
+                                      "(fixture-article, Table 1) is identical to the digit in "
+                                      "Testc 2010 (arm control, n = 50; ")
+    assert "whole row" not in flag["message"]
+
+
 def test_invalid_package_exits_1_and_writes_nothing(tmp_path: Path) -> None:
     descriptor = make_package(tmp_path)
     (tmp_path / "data" / "arms.csv").write_bytes(
@@ -356,10 +427,23 @@ def test_shipped_package_flags_are_pinned(shipped: dict[str, Any]) -> None:
     }
 
 
+def test_shipped_package_flags_the_salama_age_row(shipped: dict[str, Any]) -> None:
+    """Salama 2014 (Table 1) and Salama 2010 (WJG 2010;16:5297, Table 1) print the same age row."""
+    flags = {t["study_id"]: t["flags"] for t in shipped["trials"]}
+    for study, other, n, where in (
+            ("salama2014", "Salama 2010", "n = 50; arm msc, n = 90", "salama2010-tables, Table 1"),
+            ("salama2010", "Salama 2014", "n = 20; arm msc, n = 20", "salama2014-table1, Table 1")):
+        copied = [f["message"] for f in flags[study] if f["check"] == "copied_values"]
+        assert len(copied) == 1, copied
+        assert "50.9 ± 7.23 years" in copied[0] and "50.27 ± 6.05 years" in copied[0]
+        assert f"in {other} (arm control, {n}; {where}" in copied[0]
+        assert "the whole row repeats, from different numbers of patients" in copied[0]
+
+
 def test_every_new_finding_is_a_discrepancy_row() -> None:
     """The audit's findings on the seed are recorded in data/discrepancies.csv."""
     text = (ROOT / "data" / "discrepancies.csv").read_text(encoding="utf-8")
     ids = {r["discrepancy_id"] for r in csv.DictReader(text.splitlines())}
     assert {"seed-meld-2weeks-ci", "seed-tbil-1week-ci", "seed-meld-overall-k",
             "seed-tbil-overall-k", "seed-alb-route-subgroup-k", "seed-alb-etiology-subgroup-k",
-            "seed-alb-dose-total", "seed-md-smd-mixed"} <= ids
+            "seed-alb-dose-total", "seed-md-smd-mixed", "salama2014-age-copied"} <= ids

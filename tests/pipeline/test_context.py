@@ -54,6 +54,16 @@ def test_first_version_has_no_changes() -> None:
     assert changes(None, {"analyses": [], "studies": []})["first_version"] is True
 
 
+def test_an_added_study_kept_out_of_the_review_is_labelled_so() -> None:
+    """A report recorded only for comparison (included = false) is not announced as a new trial."""
+    previous = {"data_version": "0.1.0", "analyses": [], "studies": []}
+    current = {"analyses": [], "unreleased": True, "studies": [
+        {"study_id": "salama2010", "label": "Salama 2010", "included": False},
+        {"study_id": "gupta2021", "label": "Gupta 2021", "included": True}]}
+    assert changes(previous, current)["trials_added"] == [
+        "Gupta 2021", "Salama 2010 (not in the review)"]
+
+
 def test_call_for_data_groups_missing_values_by_study_and_source() -> None:
     from mscreview.pipeline.context import call_for_data
 

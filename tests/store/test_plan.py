@@ -8,8 +8,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from mscreview import models
 from mscreview.errors import InputError
-from mscreview.plan import PLAN_PATH, load_plan
+from mscreview.plan import BASELINE_ONLY, PLAN_PATH, load_plan
 from tests.conftest import ROOT
 
 
@@ -55,6 +56,7 @@ def _plan_with(tmp_path: Path, **change: str) -> Path:
     ({"view": "seed_by_time", "time_window": "any"}, "'any' would pool the same patients"),
     ({"view": "seed_by_time", "time_window": "5 weeks"}, "unknown window '5 weeks'"),
     ({"outcome": "NOPE"}, "column 'outcome'"),
+    ({"outcome": "AGE", "published_result_ids": ""}, "'AGE' is a baseline characteristic"),
     ({"published_result_ids": "alb-overall"}, "is about ALB, not MELD"),
     ({"published_result_ids": "meld-nothing"}, "not in published_results.csv"),
     ({"id": "alb-overall"}, "already on line"),
@@ -84,3 +86,8 @@ def test_plan_options_hksj_and_mods(tmp_path: Path) -> None:
         writer.writerows(rows)
     old = load_plan(path)
     assert len(old) == len(rows) and not any(a.hksj or a.mods for a in old)
+
+
+def test_baseline_characteristics_agree_with_the_meaning_rules() -> None:
+    """The plan refuses exactly the codes the validator keeps at baseline (two layers, one list)."""
+    assert BASELINE_ONLY == models.BASELINE_ONLY

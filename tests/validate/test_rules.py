@@ -20,6 +20,7 @@ EXPECTED = {
     "continuous_outcomes--sd-not-positive": ("sd-not-positive", 2, "dispersion"),
     "continuous_outcomes--unit-not-allowed": ("unit-not-allowed", 2, "unit"),
     "continuous_outcomes--out-of-range": ("out-of-range", 2, "central"),
+    "continuous_outcomes--baseline-only": ("baseline-only", 3, "timepoint_weeks"),
     "continuous_outcomes--n-exceeds-arm": ("n-exceeds-arm", 2, "n"),
     "continuous_outcomes--n-below-one": ("constraint-error", 2, "n"),
     "continuous_outcomes--negative-timepoint": ("constraint-error", 2, "timepoint_weeks"),
