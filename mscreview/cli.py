@@ -5,6 +5,7 @@ Exit codes: 0 success, 1 invalid input or failed job, 2 usage error.
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -13,13 +14,19 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from mscreview import __version__
-from mscreview.errors import MscreviewError, ProblemsError
+from mscreview.errors import MscreviewError, ProblemsError, printable
 
 T = TypeVar("T")
 
+#: Exit status after Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
+EXIT_INTERRUPTED = 130
+
+#: Exit status of ``diff --check-conclusions`` when a conclusion's significance changed.
+EXIT_CONCLUSION_CHANGED = 3
+
 
 def _fail(err: MscreviewError) -> NoReturn:
-    click.echo(f"error: {err}", err=True)
+    click.echo(f"error: {printable(str(err))}", err=True)
     sys.exit(err.exit_code)
 
 
@@ -36,7 +43,22 @@ def _call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         _fail(err)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group; Ctrl-C (and SIGTERM, see :func:`main`) in any command is one line.
+
+    The interrupt unwinds the command first, so every ``finally`` ran: staging folders are
+    removed and nothing half-written is left. Exit status 130, as shells report SIGINT.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("error: interrupted", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mscreview")
 def cli() -> None:
     """mscreview: the living review of MSC therapy for liver cirrhosis.
@@ -266,17 +288,22 @@ def compare(a_file: Path, b_file: Path, package: Path) -> None:
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
               show_default=True, help="Folder for index.html, results.json and the downloads.")
 @click.option("--quiet", is_flag=True, help="No progress output (for CI).")
-def build(package: Path, out: Path, quiet: bool) -> None:
+@click.option("--force", is_flag=True,
+              help="Write into a non-empty folder no build wrote (its files are left alone).")
+def build(package: Path, out: Path, quiet: bool, force: bool) -> None:
     """Validate, build the database, pool every analysis of the plan and render the report.
 
-    Writes OUT/index.html (self-contained) and OUT/results.json through a temporary folder, so a
-    failed build leaves the previous report untouched. Honours SOURCE_DATE_EPOCH.
+    Writes OUT/index.html (self-contained), OUT/results.json, the database and the downloads,
+    and a manifest of them (OUT/.mscreview-build.json). Everything is staged first and published
+    in one step: a failed or killed build leaves the previous report whole. Only files listed
+    in the manifest are ever replaced; a non-empty folder that no build wrote is refused unless
+    --force. Honours SOURCE_DATE_EPOCH.
 
     Example: mscreview build --out reports
     """
     from mscreview.pipeline.build import build as run_build
 
-    written = _call(run_build, package, out, quiet=quiet)
+    written = _call(run_build, package, out, quiet=quiet, force=force)
     if not quiet:
         click.echo(f"report: {written}")
 
@@ -298,42 +325,75 @@ def db(package: Path, out: Path) -> None:
     click.echo(f"database: {path}")
 
 
+DB_OPTION = click.option(
+    "--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Database file [default: the report's reports/mscreview.duckdb or ./mscreview.duckdb, "
+         "whichever is current; built on first use]. Rebuilt when the package changed.")
+
+
+def _note(message: str) -> None:
+    click.echo(message, err=True)
+
+
+SQL_PACKAGE_OPTION = click.option(
+    "--package", "package", type=click.Path(path_type=Path), default=None,
+    help="The data package [default: the one --db was built from, else ./datapackage.json].")
+
+
 @cli.command()
 @click.argument("query", required=False)
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("mscreview.duckdb"), show_default=True)
+@SQL_PACKAGE_OPTION
+@DB_OPTION
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True)
-def sql(query: str | None, db_path: Path, fmt: str) -> None:
-    """Run a read-only SQL query against the database (see mscreview db).
+@click.option("--timeout", type=click.FloatRange(min=0), default=30.0, show_default=True,
+              help="Stop the query after this many seconds (0: no limit).")
+@click.option("--max-rows", type=click.IntRange(min=0), default=1000, show_default=True,
+              help="Show at most this many rows (0: all).")
+def sql(query: str | None, package: Path | None, db_path: Path | None, fmt: str, timeout: float,
+        max_rows: int) -> None:
+    """Run a read-only SQL query against the package's database.
 
-    Statements that write are refused. Without QUERY, open the DuckDB shell if installed, or print
-    how to.
+    The database is built on first use and rebuilt whenever the data changed (never stale).
+    Statements that write are refused; control characters in the results are shown escaped.
+    Without QUERY, open the DuckDB shell if installed, or print how to.
 
     Example: mscreview sql "SELECT study_id, label, design FROM studies"
     """
-    from mscreview.pipeline.database import format_rows, open_shell, query_database
+    from mscreview.pipeline.database import (
+        current_database,
+        format_rows,
+        open_shell,
+        query_database,
+    )
 
+    path = _call(current_database, package, db_path, notify=_note)
     if query is None:
-        click.echo(_call(open_shell, db_path))
+        click.echo(_call(open_shell, path))
         return
-    columns, rows = _call(query_database, db_path, query)
-    click.echo(format_rows(columns, rows, fmt))
+    columns, rows, more = _call(query_database, path, query, timeout=timeout or None,
+                                max_rows=max_rows or None)
+    click.echo(format_rows(columns, rows, fmt, more=more))
+    if more and fmt != "table":
+        _note(f"note: only the first {max_rows} rows are shown; raise --max-rows")
 
 
 @cli.command()
 @click.option("--parquet", "parquet_dir", required=True,
               type=click.Path(file_okay=False, path_type=Path), help="Folder for the Parquet files.")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("mscreview.duckdb"), show_default=True)
-def export(parquet_dir: Path, db_path: Path) -> None:
-    """Write every table and view of the database as Parquet.
+@SQL_PACKAGE_OPTION
+@DB_OPTION
+def export(parquet_dir: Path, package: Path | None, db_path: Path | None) -> None:
+    """Write the package's tables and views as Parquet (NAME.parquet), all or nothing.
 
-    Example: mscreview db && mscreview export --parquet parquet/
+    Only the package's own tables and views are written, only inside the folder; the database
+    is the current one (built or rebuilt as for sql).
+
+    Example: mscreview export --parquet parquet/
     """
     from mscreview.pipeline.database import export_all
 
-    paths = _call(export_all, db_path, parquet_dir)
+    paths = _call(export_all, parquet_dir, package, db_path)
     click.echo(f"{len(paths)} Parquet files in {parquet_dir}")
 
 
@@ -346,8 +406,11 @@ def export(parquet_dir: Path, db_path: Path) -> None:
               help="results.json to use for OLD's estimates (e.g. a build of the base branch).")
 @click.option("--new-results", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="results.json to use for NEW's estimates.")
+@click.option("--check-conclusions", is_flag=True,
+              help=f"Exit with status {EXIT_CONCLUSION_CHANGED} when a pooled conclusion's "
+                   "significance changed (for the nightly alert).")
 def diff(old: str | None, new: str, fmt: str, old_results: Path | None,
-         new_results: Path | None) -> None:
+         new_results: Path | None, check_conclusions: bool) -> None:
     """Rows and pooled estimates changed between two states of the evidence.
 
     OLD and NEW are released versions (0.2.0), git refs (main, HEAD~3) or WORKTREE; the default
@@ -361,6 +424,8 @@ def diff(old: str | None, new: str, fmt: str, old_results: Path | None,
     result = _call(diff_states, Path("."), old, new, old_results=old_results,
                    new_results=new_results)
     click.echo(render_diff(result, fmt), nl=False)
+    if check_conclusions and any(m.significance_flipped for m in result.moved):
+        sys.exit(EXIT_CONCLUSION_CHANGED)
 
 
 @cli.command()
@@ -381,6 +446,11 @@ def release(part: str) -> None:
     click.echo(f"released {version}")
 
 
+def _terminated(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # unwinds like Ctrl-C: every finally runs, staging is removed
+
+
 def main() -> None:
-    """Entry point of the ``mscreview`` console script."""
+    """Entry point of the ``mscreview`` console script (SIGTERM ends it like Ctrl-C)."""
+    signal.signal(signal.SIGTERM, _terminated)
     cli()

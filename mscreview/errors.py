@@ -5,7 +5,31 @@ Every layer raises these (never prints); ``cli`` catches them, so no traceback r
 
 from __future__ import annotations
 
-__all__ = ["MscreviewError", "InputError", "UsageError", "ProblemsError"]
+import re
+
+__all__ = ["MscreviewError", "InputError", "UsageError", "ProblemsError", "printable"]
+
+#: Control characters (C0, DEL, C1) and the Unicode bidirectional and line-separator controls
+#: ("Trojan Source", CVE-2021-42574): shown escaped, never sent to a terminal.
+_UNPRINTABLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def printable(text: str, keep: str = "") -> str:
+    """``text`` with every control character escaped (``\\x1b``, ``\\u202e``, ``\\n``).
+
+    ``keep`` lists characters to leave as they are (e.g. tabs and line breaks in CSV output).
+    """
+    def escape(m: re.Match[str]) -> str:
+        ch = m.group()
+        if ch in keep:
+            return ch
+        if ch in _NAMED:
+            return _NAMED[ch]
+        return f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}"
+
+    return _UNPRINTABLE.sub(escape, text)
 
 
 class MscreviewError(Exception):

@@ -22,28 +22,40 @@ The caller (``pipeline``) validates the package first; errors here are still rep
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import re
+import signal
 import tempfile
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from mscreview import __version__
 from mscreview.errors import InputError
 
 __all__ = [
+    "INFO_TABLE",
+    "QUERY_MEMORY_LIMIT",
     "SQL_DIR",
     "STORAGE_VERSION",
     "TYPE_MAP",
     "build_database",
     "connect_readonly",
+    "copy_parquet",
     "create_table_sql",
     "declared_columns",
     "export_parquet",
+    "own_relations",
+    "package_relations",
+    "build_record",
     "run_query",
+    "source_hash",
     "sql_files",
     "view_columns",
 ]
@@ -108,6 +120,17 @@ T975: tuple[float, ...] = (
 _READ_ONLY_TYPES = frozenset({duckdb.StatementType.SELECT})
 
 _ALIAS = "mscreview_build"
+
+#: Bookkeeping table of every database built here: ``(key, value)`` rows, ``source_hash`` among
+#: them (:func:`source_hash`), so a reader can tell whether the file is current. Not exported.
+INFO_TABLE = "mscreview_build_info"
+
+#: DuckDB memory limit of the query connections (``sql``, ``export``): a runaway query fails
+#: with a one-line error instead of taking the machine's memory (DuckDB's default is 80 % of RAM).
+QUERY_MEMORY_LIMIT = "2GB"
+
+#: Table and view names that may become file names (``export``): lowercase SQL identifiers.
+_SAFE_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
 
 def _ident(name: str) -> str:
@@ -260,6 +283,66 @@ def declared_columns(path: Path) -> tuple[str, list[str]]:
     return match.group(1), names
 
 
+# --------------------------------------------------------------------------- freshness
+
+
+def source_hash(package_path: str | os.PathLike[str]) -> str:
+    """sha256 over everything a database of the package is built from.
+
+    The descriptor (without its ``version``: a release changes no table), every Table Schema, the
+    bytes of every resource file, the view definitions of ``sql/``, the storage version and the
+    mscreview version. Recorded in :data:`INFO_TABLE` by :func:`build_database`; a database
+    whose recorded hash differs from the package's is stale.
+    """
+    descriptor, base = _descriptor(package_path)
+    h = hashlib.sha256()
+    stable = {k: v for k, v in descriptor.items() if k != "version"}
+    h.update(json.dumps(stable, sort_keys=True, ensure_ascii=False).encode() + b"\0")
+    for name, paths, schema in _resources(descriptor, base):
+        h.update(name.encode() + b"\0" + json.dumps(schema, sort_keys=True).encode() + b"\0")
+        for path in paths:
+            try:
+                h.update(path.read_bytes())
+            except OSError as err:
+                raise InputError(f"{path}: cannot read resource {name!r} ({err.strerror})") from None
+            h.update(b"\0")
+    for path in sql_files():
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    h.update(f"{STORAGE_VERSION}\0{__version__}".encode())
+    return "sha256:" + h.hexdigest()
+
+
+def own_relations(package_path: str | os.PathLike[str]) -> set[str]:
+    """Names of the package's own tables and views: its resources, the ``sql/`` views, ``ref_*``."""
+    descriptor, base = _descriptor(package_path)
+    names = {name for name, _, _ in _resources(descriptor, base)}
+    names.update(declared_columns(path)[0] for path in sql_files())
+    names.add(T_TABLE)
+    return names
+
+
+def build_record(db_path: str | os.PathLike[str]) -> dict[str, str]:
+    """What a database was built from (:data:`INFO_TABLE`); empty when it records nothing.
+
+    Keys: ``source_hash`` (:func:`source_hash`), ``package`` (the descriptor's absolute path
+    when built) and ``mscreview`` (the version that built it).
+    """
+    path = Path(db_path)
+    if not path.is_file():
+        return {}
+    try:
+        con = connect_readonly(path)
+    except InputError:
+        return {}
+    try:
+        rows = con.execute(f"SELECT key, value FROM {INFO_TABLE}").fetchall()
+    except duckdb.Error:
+        return {}
+    finally:
+        con.close()
+    return {str(k): str(v) for k, v in rows}
+
+
 # --------------------------------------------------------------------------- build
 
 
@@ -314,6 +397,9 @@ def build_database(
     """
     descriptor, base = _descriptor(package_path)
     resources = list(_resources(descriptor, base))
+    source = source_hash(package_path)  # before the load: a file changed meanwhile reads as stale
+    descriptor_file = (base / "datapackage.json" if Path(package_path).is_dir()
+                       else Path(package_path)).resolve()
     out = Path(out_path).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
@@ -344,6 +430,9 @@ def build_database(
                 con.execute(path.read_text(encoding="utf-8"))
             except duckdb.Error as err:
                 raise InputError(f"{path.name}: view cannot be created: {err}") from None
+        con.execute(f"CREATE TABLE {INFO_TABLE} (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)")
+        con.execute(f"INSERT INTO {INFO_TABLE} VALUES ('source_hash', ?), ('package', ?), "
+                    "('mscreview', ?)", [source, str(descriptor_file), __version__])
         con.execute(f"CHECKPOINT {_ALIAS}")
         con.execute("USE memory")
         con.execute(f"DETACH {_ALIAS}")
@@ -360,28 +449,47 @@ def build_database(
 # --------------------------------------------------------------------------- reading
 
 
-def connect_readonly(db_path: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
+def connect_readonly(
+    db_path: str | os.PathLike[str], *, write_dir: str | os.PathLike[str] | None = None
+) -> duckdb.DuckDBPyConnection:
     """Open a built database read-only, with file system access and extension loading off.
 
     The database file itself stays readable; ``read_csv('/etc/...')``, ``COPY ... TO``,
-    ``ATTACH`` and extension installs are refused by DuckDB, and the settings are locked.
+    ``ATTACH`` and extension installs are refused by DuckDB, and the settings are locked, so a
+    view of a crafted file cannot reach other files. ``write_dir`` is the one folder that
+    ``COPY ... TO`` may then write into (DuckDB's ``allowed_directories``). Memory is capped at
+    :data:`QUERY_MEMORY_LIMIT`.
     """
     path = Path(db_path)
     if not path.is_file():
         raise InputError(f"{path}: database not found (build it with 'mscreview db')")
     try:
-        return duckdb.connect(
+        con = duckdb.connect(
             str(path),
             read_only=True,
             config={
-                "enable_external_access": False,
                 "autoinstall_known_extensions": False,
                 "autoload_known_extensions": False,
-                "lock_configuration": True,
+                "memory_limit": QUERY_MEMORY_LIMIT,
             },
         )
     except duckdb.Error as err:
-        raise InputError(f"{path}: cannot open the database ({err})") from None
+        raise InputError(f"{path}: cannot open the database ({_first_line(err)})") from None
+    try:
+        if write_dir is not None:  # must be set while external access is still on
+            folder = os.path.join(os.path.realpath(write_dir), "")
+            con.execute(f"SET allowed_directories = [{_literal(folder)}]")
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
 
 
 def _check_read_only(sql: str) -> None:
@@ -413,23 +521,114 @@ def _check_read_only(sql: str) -> None:
     )
 
 
+@contextmanager
+def _interrupt_on_signal(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Stop ``con``'s query as soon as SIGINT or SIGTERM arrives.
+
+    A Python signal handler runs only when the main thread returns to Python, which a long
+    DuckDB statement may not do for minutes. The C-level handler writes the signal to a wakeup
+    fd at once; a watcher thread reads it and calls ``interrupt()``. The handler itself (Ctrl-C's
+    KeyboardInterrupt) then runs as usual. Main thread only (``signal.set_wakeup_fd``).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(write_fd, False)
+    try:
+        previous = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+    except ValueError:  # pragma: no cover - not the main thread of the main interpreter
+        os.close(read_fd)
+        os.close(write_fd)
+        yield
+        return
+
+    def watch() -> None:
+        while True:
+            data = os.read(read_fd, 16)
+            if not data:  # the writer closed: the query is over
+                return
+            if {signal.SIGINT, signal.SIGTERM} & set(data):
+                try:
+                    con.interrupt()
+                except duckdb.Error:  # pragma: no cover - closed meanwhile
+                    pass
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        signal.set_wakeup_fd(previous)
+        os.close(write_fd)
+        watcher.join()
+        os.close(read_fd)
+
+
 def run_query(
-    db_path: str | os.PathLike[str], sql: str
+    db_path: str | os.PathLike[str],
+    sql: str,
+    *,
+    timeout: float | None = None,
+    max_rows: int | None = None,
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Run one read-only query; return (column names, rows).
 
     Refuses (with :class:`~mscreview.errors.InputError`) anything that is not a query, checked
     twice: by the statement type DuckDB parses, and by a read-only connection.
+
+    ``timeout`` (seconds) stops the query from a timer thread with ``interrupt()`` (DuckDB has
+    no statement timeout of its own). ``max_rows`` fetches at most ``max_rows + 1`` rows (the
+    result streams, so the rest is never computed): more than ``max_rows`` rows back means
+    the result was cut. Running out of DuckDB's memory limit or Python's memory is an
+    InputError too; Ctrl-C stays a KeyboardInterrupt.
     """
     _check_read_only(sql)
     con = connect_readonly(db_path)
+    fired = threading.Event()
+
+    def stop() -> None:
+        fired.set()
+        try:
+            con.interrupt()
+        except duckdb.Error:  # pragma: no cover - the query ended and the connection closed
+            pass
+
+    timer = threading.Timer(timeout, stop) if timeout else None
     try:
-        result = con.execute(sql)
-        columns = [d[0] for d in (result.description or [])]
-        return columns, result.fetchall()
+        if timer is not None:
+            timer.daemon = True
+            timer.start()
+        with _interrupt_on_signal(con):
+            result = con.execute(sql)
+            columns = [d[0] for d in (result.description or [])]
+            rows = result.fetchall() if max_rows is None else result.fetchmany(max_rows + 1)
+        if fired.is_set():  # interrupted between the last fetch and the cancel
+            raise duckdb.InterruptException("timeout")
+        return columns, rows
+    except duckdb.InterruptException:
+        if fired.is_set():
+            raise InputError(
+                f"query stopped after {timeout:g} s (--timeout): filter or aggregate it, or "
+                "allow more time") from None
+        raise KeyboardInterrupt from None
+    except RuntimeError as err:  # DuckDB's own check of Ctrl-C while it waits for a result
+        if "interrupted" in str(err).lower():
+            raise KeyboardInterrupt from None
+        raise
+    except duckdb.OutOfMemoryException:
+        raise InputError(
+            f"query needs more than the {QUERY_MEMORY_LIMIT} memory limit: filter or aggregate "
+            "it, or add LIMIT") from None
+    except MemoryError:
+        raise InputError("query result does not fit in memory: add LIMIT or use --max-rows"
+                         ) from None
     except duckdb.Error as err:
         raise InputError(f"query failed: {err}") from None
     finally:
+        if timer is not None:
+            timer.cancel()
+            timer.join()
         con.close()
 
 
@@ -459,27 +658,62 @@ def view_columns(db_path: str | os.PathLike[str]) -> dict[str, list[tuple[str, s
         con.close()
 
 
-def export_parquet(
-    db_path: str | os.PathLike[str], out_dir: str | os.PathLike[str]
-) -> list[Path]:
-    """Write every table and view as ``<name>.parquet`` in ``out_dir``; return the paths."""
-    path = Path(db_path)
-    if not path.is_file():
-        raise InputError(f"{path}: database not found (build it with 'mscreview db')")
-    folder = Path(out_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=True)
-    written: list[Path] = []
+def package_relations(
+    con: duckdb.DuckDBPyConnection, allowed: set[str] | None = None
+) -> list[str]:
+    """The tables and views of a database that are the package's own, in export order.
+
+    Tables first, then views; never :data:`INFO_TABLE`. ``allowed`` (the descriptor's resources,
+    the ``sql/`` views and the reference tables) narrows them further. Every name is a plain
+    lowercase identifier, safe as a file name.
+    """
     try:
         tables, views = _relations(con)
-        for name in tables + views:
-            target = folder / f"{name}.parquet"
+    except duckdb.Error as err:
+        raise InputError(f"cannot list the tables of the database ({_first_line(err)})") from None
+    return [name for name in tables + views
+            if name != INFO_TABLE and _SAFE_NAME.fullmatch(name)
+            and (allowed is None or name in allowed)]
+
+
+def copy_parquet(
+    con: duckdb.DuckDBPyConnection, names: list[str], folder: Path
+) -> list[Path]:
+    """Write each relation of ``names`` as ``folder/<name>.parquet``; return the paths.
+
+    ``con`` comes from :func:`connect_readonly` with ``write_dir=folder``. A name that is not a
+    plain identifier is refused.
+    """
+    written: list[Path] = []
+    for name in names:
+        if not _SAFE_NAME.fullmatch(name):
+            raise InputError(f"{name!r}: not a plain table name; refused as a file name")
+        target = folder / f"{name}.parquet"
+        try:
             con.execute(
                 f"COPY (SELECT * FROM {_ident(name)}) TO {_literal(str(target))} (FORMAT parquet)"
             )
-            written.append(target)
-    except duckdb.Error as err:
-        raise InputError(f"export to {folder} failed: {err}") from None
+        except duckdb.Error as err:
+            raise InputError(f"{name}: cannot be exported ({_first_line(err)})") from None
+        written.append(target)
+    return written
+
+
+def export_parquet(
+    db_path: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    allowed: set[str] | None = None,
+) -> list[Path]:
+    """Write the package's tables and views (:func:`package_relations`) as Parquet files.
+
+    Files are ``out_dir/<name>.parquet``. The connection may write only inside ``out_dir`` and
+    read nothing but the database (:func:`connect_readonly`), so a view over ``read_csv`` of
+    another file fails instead of exporting it.
+    """
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    con = connect_readonly(db_path, write_dir=folder)
+    try:
+        return copy_parquet(con, package_relations(con, allowed), folder)
     finally:
         con.close()
-    return written
