@@ -195,6 +195,8 @@ def diff_states(root: Path | str = ".", old: str | None = None, new: str = WORKT
     root = Path(root)
     if old is None:
         old = latest_release(root)
+        if old is None and old_results is not None:
+            old = new  # no release yet: only the given results are compared
         if old is None:
             raise UsageError("no released version under reports/versions/; name OLD explicitly")
     a, b = _load_state(root, old), _load_state(root, new)
