@@ -313,11 +313,14 @@ def source_hash(package_path: str | os.PathLike[str]) -> str:
 
 
 def own_relations(package_path: str | os.PathLike[str]) -> set[str]:
-    """Names of the package's own tables and views: its resources, the ``sql/`` views, ``ref_*``."""
+    """Names of the package's own tables and views: its resources and the ``sql/`` views.
+
+    The reference tables built here (``ref_*``, e.g. :data:`T_TABLE`) are the package's too
+    (:func:`package_relations` keeps them).
+    """
     descriptor, base = _descriptor(package_path)
     names = {name for name, _, _ in _resources(descriptor, base)}
     names.update(declared_columns(path)[0] for path in sql_files())
-    names.add(T_TABLE)
     return names
 
 
@@ -663,9 +666,9 @@ def package_relations(
 ) -> list[str]:
     """The tables and views of a database that are the package's own, in export order.
 
-    Tables first, then views; never :data:`INFO_TABLE`. ``allowed`` (the descriptor's resources,
-    the ``sql/`` views and the reference tables) narrows them further. Every name is a plain
-    lowercase identifier, safe as a file name.
+    Tables first, then views; never :data:`INFO_TABLE`. ``allowed`` (:func:`own_relations`)
+    narrows them further; the reference tables (``ref_*``) are always kept. Every name is a
+    plain lowercase identifier, safe as a file name.
     """
     try:
         tables, views = _relations(con)
@@ -673,7 +676,7 @@ def package_relations(
         raise InputError(f"cannot list the tables of the database ({_first_line(err)})") from None
     return [name for name in tables + views
             if name != INFO_TABLE and _SAFE_NAME.fullmatch(name)
-            and (allowed is None or name in allowed)]
+            and (allowed is None or name in allowed or name.startswith("ref_"))]
 
 
 def copy_parquet(

@@ -225,7 +225,8 @@ def test_export_writes_only_the_packages_own_relations(package_dir: Path) -> Non
     names = {p.stem for p in (package_dir / "pq").glob("*.parquet")}
     assert {"studies", "arms", "arm_pairs", store.T_TABLE} <= names
     assert store.INFO_TABLE not in names
-    assert names <= store.own_relations(package_dir / "datapackage.json")
+    assert {n for n in names - store.own_relations(package_dir / "datapackage.json")
+            if not n.startswith("ref_")} == set()
 
 
 def test_export_never_writes_through_a_symlink(package_dir: Path, tmp_path: Path) -> None:
@@ -241,3 +242,16 @@ def test_export_never_writes_through_a_symlink(package_dir: Path, tmp_path: Path
         assert not (out / "studies.parquet").is_symlink()
     finally:
         victim.unlink()
+
+
+def test_db_never_overwrites_a_file_it_did_not_build(package_dir: Path) -> None:
+    foreign = package_dir / "notes.duckdb"
+    foreign.write_bytes(b"not a database")
+    result = CliRunner().invoke(cli, ["db", "--out", str(foreign)])
+    assert result.exit_code == 1
+    assert "is not a database built by mscreview" in result.stderr
+    assert foreign.read_bytes() == b"not a database"
+    ours = package_dir / "ours.duckdb"
+    for _ in range(2):  # its own database is rebuilt in place
+        assert CliRunner().invoke(cli, ["db", "--out", str(ours)]).exit_code == 0
+    assert store.build_record(ours)["source_hash"] == store.source_hash(package_dir)

@@ -416,6 +416,8 @@ def build(package: Path | str = "datapackage.json", out: Path | str = "reports",
     root = descriptor_path.parent
     out = Path(out)
     same = _same(root, out)
+    if not descriptor_path.is_file():
+        require_valid(descriptor_path)  # says there is no package there
     try:
         source_date()  # a bad SOURCE_DATE_EPOCH fails before anything is written
         # the package under its shared lock (exclusive when it is also the output folder: a

@@ -42,10 +42,24 @@ def require_valid(package: Path | str) -> Path:
 
 
 def make_database(package: Path | str, out: Path | str) -> Path:
-    """Validate ``package`` and build the DuckDB database at ``out``."""
-    from mscreview.store import build_database
+    """Validate ``package`` and build the DuckDB database at ``out``.
 
-    return build_database(require_valid(package), Path(out))
+    An existing ``out`` is replaced only when it is a database built here (it records its source).
+    """
+    from mscreview.store import build_database, build_record
+
+    out = Path(out)
+    descriptor = _descriptor_path(package)
+    if not descriptor.is_file():
+        require_valid(descriptor)  # says there is no package there
+    try:
+        with reading(descriptor.parent, "db"):
+            if out.exists() and not build_record(out).get("source_hash"):
+                raise InputError(f"{out}: exists and is not a database built by mscreview, so it is "
+                                 "not replaced; move it away, or choose another --out")
+            return build_database(require_valid(descriptor), out)
+    except OSError as err:
+        raise MscreviewError(f"{err.filename or out}: {err.strerror or err}") from None
 
 
 def _descriptor_path(package: Path | str) -> Path:
