@@ -72,6 +72,21 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _fsync_tree(path: Path) -> None:
+    """fsync a staged file, or every file and folder of a staged folder (written by others)."""
+    if path.is_dir():
+        for sub in path.rglob("*"):
+            if sub.is_file() and not sub.is_symlink():
+                with open(sub, "rb") as fh:
+                    os.fsync(fh.fileno())
+            elif sub.is_dir():
+                _fsync_dir(sub)
+        _fsync_dir(path)
+    elif path.is_file():
+        with open(path, "rb") as fh:
+            os.fsync(fh.fileno())
+
+
 def _inside(root: Path, rel: str | os.PathLike[str]) -> Path:
     """``root / rel``, refusing absolute paths and anything that leaves ``root``."""
     rel_path = Path(rel)
@@ -280,6 +295,8 @@ class Transaction:
         (self.folder / _TRASH).mkdir(exist_ok=True)
         for op in self._ops:  # targets' folders must exist before the commit point
             (self.root / op["target"]).parent.mkdir(parents=True, exist_ok=True)
+            if op["kind"] in ("file", "dir"):  # what folder_for/add_file staged is durable too
+                _fsync_tree(self.root / op["staged"])
         _fsync_dir(self.folder)
         tmp = self.folder / (_JOURNAL + ".tmp")
         with open(tmp, "w", encoding="utf-8") as fh:

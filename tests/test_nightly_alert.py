@@ -124,7 +124,7 @@ def test_nightly_alerts_on_a_flipped_conclusion(runner: Runner) -> None:
     assert out["from"] == "the report published at https://owner.github.io/mscreview/"
     summary = runner.summary.read_text()
     assert "Estimates compared with the report published at" in summary
-    assert "MELD score (MD)" in summary and "**significance changed**" in summary
+    assert "MELD score (MD)" in summary and "**conclusion changed**" in summary
     assert "Albumin" not in summary  # unchanged estimates are not listed
 
 
