@@ -9,7 +9,10 @@ Sensitivity analyses (issue 12): leave-one-out (k pools without one study each) 
 meta-analysis (k growing pools) of the same 10,000 analyses by
 :func:`~mscreview.stats.leave_one_out_batch` and :func:`~mscreview.stats.cumulative_batch`,
 printed as a ratio to the plain pool (``pool_batch``) timed in the same run. Target: within 3x.
-Timings are the best of interleaved repeats (the machines are shared).
+Timings are the best of interleaved repeats (the machines are shared). Both produce k pools per
+analysis; the fixed-effect sums are shared (totals minus one study, prefix sums), but each pool
+has its own tau^2, so the random-effects weights cost O(k^2) per analysis (computed in
+cache-sized blocks).
 """
 
 from __future__ import annotations
