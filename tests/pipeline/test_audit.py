@@ -187,26 +187,28 @@ def _cont(study: str, arm: str, outcome: str, mean: str, sd: str, n: int, tp: fl
             "locator": "Table 1", "quote": f"{mean} ± {sd}"}
 
 
+def _study(data: Path, study: str, n_control: int, n_msc: int, **fields: str) -> None:
+    """A synthetic two-arm study with its own source (``fixture-<study>``), not evidence."""
+    source = f"fixture-{study}"
+    _write(data / "sources.csv", [{"source_id": source, "study_id": study, "kind": "primary",
+                                   "source_type": "article", "access": "full_text",
+                                   "citation": "SYNTHETIC test fixture, not evidence."}])
+    _write(data / "studies.csv", [{"study_id": study, "label": f"{study[:-4].title()} {study[-4:]}",
+                                   "year": study[-4:], "title": "SYNTHETIC fixture trial",
+                                   "journal": "None", "verification": "full_text",
+                                   "source_id": source, "locator": "Table 1", **fields}])
+    _write(data / "arms.csv", [
+        {"study_id": study, "arm_id": arm, "role": role, "description": arm, "n_randomised": n,
+         "status": "extracted", "source_id": source, "locator": "Table 1", "quote": "x"}
+        for arm, role, n in (("control", "control", n_control), ("msc", "experimental", n_msc))])
+
+
 @pytest.fixture
 def screened_package(tmp_path: Path) -> Path:
     """The valid fixture plus a second synthetic trial and rows built to trip each check."""
     descriptor = make_package(tmp_path)
     data = tmp_path / "data"
-    _write(data / "sources.csv", [{"source_id": "fixture-testb2021", "study_id": "testb2021",
-                                   "kind": "primary", "source_type": "article",
-                                   "citation": "SYNTHETIC test fixture, not evidence.",
-                                   "access": "full_text"}])
-    _write(data / "studies.csv", [{"study_id": "testb2021", "label": "Testb 2021",
-                                   "year": 2021, "title": "SYNTHETIC fixture trial",
-                                   "journal": "None",
-                                   "design": "rct", "population": "cirrhosis",
-                                   "included": "true", "verification": "full_text",
-                                   "source_id": "fixture-testb2021", "locator": "Table 1"}])
-    _write(data / "arms.csv", [
-        {"study_id": "testb2021", "arm_id": arm, "role": role, "description": arm,
-         "n_randomised": 19, "status": "extracted", "source_id": "fixture-testb2021",
-         "locator": "Table 1", "quote": "x"} for arm, role in (("control", "control"),
-                                                               ("msc", "experimental"))])
+    _study(data, "testb2021", 19, 19, design="rct", population="cirrhosis", included="true")
     rows = [
         # testa2020: strong albumin imbalance at baseline (t ~ 6.3, p ~ 2e-7)
         _cont("testa2020", "control", "ALB", "30.1", "3.0", 20, unit="g/L"),
@@ -298,21 +300,8 @@ def copied_package(tmp_path: Path) -> Path:
     (the shape of Salama 2014 / Salama 2010), the second one excluded from the review."""
     descriptor = make_package(tmp_path)
     data = tmp_path / "data"
-    _write(data / "sources.csv", [{"source_id": "fixture-testc2010", "study_id": "testc2010",
-                                   "kind": "primary", "source_type": "article",
-                                   "citation": "SYNTHETIC test fixture, not evidence.",
-                                   "access": "tables"}])
-    _write(data / "studies.csv", [{"study_id": "testc2010", "label": "Testc 2010", "year": 2010,
-                                   "title": "SYNTHETIC fixture report", "journal": "None",
-                                   "design": "unclear", "population": "unclear",
-                                   "included": "false", "exclusion_reason": "not MSC",
-                                   "verification": "abstract", "source_id": "fixture-testc2010",
-                                   "locator": "Table 1"}])
-    _write(data / "arms.csv", [
-        {"study_id": "testc2010", "arm_id": arm, "role": role, "description": arm,
-         "n_randomised": n, "status": "extracted", "source_id": "fixture-testc2010",
-         "locator": "Table 1", "quote": "x"}
-        for arm, role, n in (("control", "control", 50), ("msc", "experimental", 90))])
+    _study(data, "testc2010", 50, 90, design="unclear", population="unclear",
+           included="false", exclusion_reason="not MSC")
     _write(data / "continuous_outcomes.csv", [
         _cont("testa2020", "control", "AGE", "50.9", "7.23", 20, unit="years"),
         _cont("testa2020", "msc", "AGE", "50.27", "6.05", 19, unit="years"),
