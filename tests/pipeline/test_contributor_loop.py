@@ -169,13 +169,18 @@ def test_format_sorts_and_mends_line_endings_without_touching_a_value(package: P
     _move_row_to_end(data / "continuous_outcomes.csv", 420)
     arms = data / "arms.csv"
     arms.write_bytes(b"\xef\xbb\xbf" + arms.read_bytes().replace(b"\n", b"\r\n") + b"\r\n\r\n")
+    studies = data / "studies.csv"
+    studies.write_bytes(studies.read_bytes().replace(b"\n", b"\r\n"))
     code, out = _run("validate", "--package", str(package))
     assert code == 1 and "byte-order mark" in out and "run `mscreview format`" in out
+    assert "studies.csv:1: line endings must be LF (\\n), not CRLF or CR (an editor on Windows? " \
+           "run `mscreview format`" in out, out
     code, out = _run("format", "--check", "--package", str(package))
     assert code == 1
     assert "continuous_outcomes.csv: would be 1 row(s) sorted" in out or \
         "continuous_outcomes.csv: would be" in out
     assert "arms.csv: would be byte-order mark removed; line endings made LF" in out
+    assert "studies.csv: would be line endings made LF" in out
     code, out = _run("format", "--package", str(package))
     assert code == 0, out
     assert {p.name: p.read_bytes() for p in data.glob("*.csv")} == original
