@@ -327,13 +327,15 @@ def test_identification_boxes_name_source_kinds_not_channels(tmp_path: Path) -> 
     assert seed["identified"] == {"Bibliographic databases": 2599}
     assert seed["identified_detail"]["Bibliographic databases"]["PubMed"] == 436
     studies = _rows(ROOT / "data" / "studies.csv")
-    # every study that entered through screening (the seed's or a round's 'include'); a report
-    # kept only for comparison (salama2010: included = false, no seed_ref) is not in the flow
     chosen = {r["study_id"] for r in _rows(ROOT / "data" / "candidates.csv")
               if r["decision"] == "include"}
-    in_flow = [r for r in studies if r["seed_ref"] or r["study_id"] in chosen]
-    assert prisma["included_total"] == len(in_flow)
-    assert prisma["included_analysed"] == sum(1 for r in studies if r["included"] == "true")
+    included = [r for r in studies if r["included"] == "true"]
+    dropped = [r for r in studies if r["included"] != "true"
+               and (r["seed_ref"] or r["study_id"] in chosen)]  # a round had included them
+    assert prisma["included_total"] == len(included) + len(dropped)
+    assert prisma["included_analysed"] == len(included)
+    assert [d["label"] for d in prisma["excluded_after_inclusion"]] == [
+        r["label"] for r in sorted(dropped, key=lambda r: (r["year"], r["label"]))]
 
 
 # --------------------------------------------------------------------------- CONTRIBUTING
