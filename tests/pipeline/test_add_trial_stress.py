@@ -31,11 +31,13 @@ TRIAL = (FIXTURES / "trials" / "complete.yaml").read_text()
 WHOLE = {"studies": 1, "sources": 1, "arms": 2, "continuous_outcomes": 4,
          "dichotomous_outcomes": 2, "adverse_events": 1, "risk_of_bias": 1}
 
-#: Runs add-trial, SIGKILLing itself at the K-th call of os.replace or os.fsync (K = argv[1]).
+#: Runs add-trial, SIGKILLing itself at the K-th call of os.replace or os.fsync (K = argv[1]);
+#: with K = 0 it runs through and prints how many calls there were ("calls=N" on stderr).
 DRIVER = textwrap.dedent("""
-    import os, signal, sys
+    import atexit, os, signal, sys
     calls = [0]
     kill_at = int(sys.argv[1])
+    atexit.register(lambda: print(f"calls={calls[0]}", file=sys.stderr))
 
     def wrap(real):
         def step(*args, **kwargs):
@@ -95,26 +97,29 @@ def test_add_trial_killed_at_every_step_and_at_random_never_leaves_a_partial_tri
     driver.write_text(DRIVER)
     tried: list[str] = []
     reported: set[str] = set()
-    kill_points = list(range(1, 29))  # a run makes 25 calls: every step, then two clean runs
-    outcomes = {"killed": 0, "added": 0}
-    for n, kill_at in enumerate(kill_points):
+
+    def run(n: int, kill_at: int) -> subprocess.CompletedProcess[str]:
         study, path = _trial(tmp_path, n)
         tried.append(study)
         proc = subprocess.run([sys.executable, str(driver), str(kill_at), "add-trial", str(path),
                                "--package", str(pkg)], capture_output=True, text=True,
-                              env=_env(), timeout=120)
-        if proc.returncode == -signal.SIGKILL:
-            outcomes["killed"] += 1
-        else:
+                              env=_env(), timeout=180)
+        if proc.returncode != -signal.SIGKILL:
             assert proc.returncode == 0, proc.stderr
             assert proc.stdout.startswith(f"added {study}: ")
             reported.add(study)
-            outcomes["added"] += 1
         _check(root, tried, reported)
-    # every step was hit: the first runs died, the last ones got through
-    assert outcomes["killed"] >= 20 and outcomes["added"] >= 2, outcomes
+        return proc
+
+    counted = run(0, 0)  # a clean run: how many replace/fsync steps an add-trial takes
+    steps = int(counted.stderr.rsplit("calls=", 1)[1].split()[0])
+    assert steps >= 10, counted.stderr
+    kill_points = list(range(1, steps + 1))
+    killed = sum(run(n, k).returncode == -signal.SIGKILL for n, k in enumerate(kill_points, 1))
+    assert killed == steps  # every step was a kill point, and each run died there
+    outcomes = {"steps": steps, "killed": killed}
     rng = random.Random(20261210)
-    for n in range(len(kill_points), len(kill_points) + 6):
+    for n in range(steps + 1, steps + 7):
         study, path = _trial(tmp_path, n)
         tried.append(study)
         proc = subprocess.Popen([sys.executable, "-m", "mscreview", "add-trial", str(path),
@@ -126,7 +131,7 @@ def test_add_trial_killed_at_every_step_and_at_random_never_leaves_a_partial_tri
         if out.startswith(f"added {study}: "):
             reported.add(study)
         _check(root, tried, reported)
-    print(f"kill points: {outcomes}; random kills: {len(tried) - len(kill_points)}; "
+    print(f"kill points: {outcomes}; random kills: {len(tried) - steps - 1}; "
           f"trials whole at the end: {_check(root, tried, reported)}")
 
 
