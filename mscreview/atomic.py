@@ -264,21 +264,30 @@ class Transaction:
             os.fsync(fh.fileno())
         self._ops.append({"kind": "file", "staged": self._rel(staged), "target": self._rel(target)})
 
-    def add_file(self, rel: str | os.PathLike[str], path: Path) -> None:
-        """Stage a file already written elsewhere in the same file system (it is moved)."""
+    def add_file(self, rel: str | os.PathLike[str], path: Path, *, durable: bool = True) -> None:
+        """Stage a file already written elsewhere in the same file system (it is moved).
+
+        ``durable``: fsync it before the commit point (skip for a file that can be rebuilt).
+        """
         target = self._claim(rel)
         staged = self.folder / f"f{len(self._ops):04d}"
         os.replace(path, staged)
-        self._ops.append({"kind": "file", "staged": self._rel(staged), "target": self._rel(target)})
+        self._ops.append({"kind": "file", "staged": self._rel(staged), "target": self._rel(target),
+                          "fsync": durable})
 
-    def folder_for(self, rel: str | os.PathLike[str]) -> Path:
-        """A new, empty staging folder that replaces the folder ``rel`` whole on commit."""
+    def folder_for(self, rel: str | os.PathLike[str], *, durable: bool = True) -> Path:
+        """A new, empty staging folder that replaces the folder ``rel`` whole on commit.
+
+        ``durable``: fsync every file in it before the commit point, so a power cut after the
+        commit cannot leave empty files (skip it for contents that can be rebuilt, such as a
+        report's downloads: a kill never loses written data, only a power cut can).
+        """
         target = self._claim(rel)
         staged = self.folder / f"d{len(self._ops):04d}"
         staged.mkdir()
         trash = self.folder / _TRASH / f"d{len(self._ops):04d}"
         self._ops.append({"kind": "dir", "staged": self._rel(staged), "target": self._rel(target),
-                          "trash": self._rel(trash)})
+                          "trash": self._rel(trash), "fsync": durable})
         return staged
 
     def delete(self, rel: str | os.PathLike[str]) -> None:
@@ -295,7 +304,7 @@ class Transaction:
         (self.folder / _TRASH).mkdir(exist_ok=True)
         for op in self._ops:  # targets' folders must exist before the commit point
             (self.root / op["target"]).parent.mkdir(parents=True, exist_ok=True)
-            if op["kind"] in ("file", "dir"):  # what folder_for/add_file staged is durable too
+            if op.get("fsync"):  # write() fsynced its file already
                 _fsync_tree(self.root / op["staged"])
         _fsync_dir(self.folder)
         tmp = self.folder / (_JOURNAL + ".tmp")

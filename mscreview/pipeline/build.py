@@ -19,17 +19,19 @@ sha256, the data version and hash). Rules:
 - entries are replaced whole (a folder is swapped, never emptied file by file), and an entry a
   previous build wrote but this one does not is removed: nothing else is ever deleted.
 
-The publish is one :class:`mscreview.atomic.Transaction` of the output folder: every entry and
-the manifest are staged under ``OUT/.mscreview-txn/`` and fsynced; the journal's rename is the
-commit point; then each staged entry is renamed over its target (``index.html`` last, so a
-browser never opens a new page beside old downloads). Killed before the commit point, the old
-report is untouched and the staging is removed by the next command; killed after it, the next
-command (build, sql, release: anything that opens the folder through ``mscreview.atomic``) finishes
-the renames first. The previous report stays whole until the commit. Builds into one folder are
-serialised by the folder's lock (``OUT/.mscreview.lock``); the package is read under its shared
-lock, so ``add-trial`` cannot change it mid-build. A release stages the same entries in the
-package's own transaction, together with the descriptor, the CHANGELOG and the kept version
-(:mod:`mscreview.pipeline.release`).
+The publish is one :class:`mscreview.atomic.Transaction` of the output folder: every entry and the
+manifest are staged under ``OUT/.mscreview-txn/``; the journal's rename is the commit point; then
+each staged entry is renamed over its target (``index.html`` last, so a browser never opens a new
+page beside old downloads). Killed before the commit point, the old report is untouched and the
+staging is removed by the next build; killed after it, the next build (or anything that opens the
+folder through :func:`mscreview.atomic.reading`) finishes the renames first; ``sql`` needs neither,
+it trusts a database only by its recorded source hash. The previous report stays whole until the
+commit. The downloads (parquet/, plots/, data/, the database) are not fsynced before the commit,
+only the page, results.json and the manifest: a kill loses nothing written, and after a power cut
+the next build rewrites them. Builds into one folder are serialised by the folder's lock
+(``OUT/.mscreview.lock``); the package is read under its shared lock, so ``add-trial`` cannot
+change it mid-build. A release stages the same entries in the package's own transaction, together
+with the descriptor, the CHANGELOG and the kept version (:mod:`mscreview.pipeline.release`).
 """
 
 from __future__ import annotations
@@ -334,7 +336,7 @@ def stage_report(txn: Transaction, prefix: str, descriptor_path: Path, *,
     work.mkdir()
     progress("building the database")
     db_path = build_database(descriptor_path, work / "mscreview.duckdb")
-    parquet_dir = txn.folder_for(rel("parquet"))
+    parquet_dir = txn.folder_for(rel("parquet"), durable=False)
     con = connect_readonly(db_path, write_dir=parquet_dir)
     # the Parquet downloads are written by DuckDB's own threads while we pool and render
     exporter = ThreadPoolExecutor(max_workers=1)
@@ -348,7 +350,7 @@ def stage_report(txn: Transaction, prefix: str, descriptor_path: Path, *,
         results = json.dumps(context, indent=2, ensure_ascii=False, sort_keys=True,
                              allow_nan=False) + "\n"
         progress("exporting downloads")
-        plots_dir = txn.folder_for(rel("plots"))
+        plots_dir = txn.folder_for(rel("plots"), durable=False)
         _write_plots(context, plots_dir)
     finally:
         wait([parquet])  # never leave the exporter writing into a folder being removed
@@ -356,7 +358,7 @@ def stage_report(txn: Transaction, prefix: str, descriptor_path: Path, *,
     parquet.result()
     files = {**_files(parquet_dir, "parquet"), **_files(plots_dir, "plots")}
     if "data" in entries:
-        data_dir = txn.folder_for(rel("data"))
+        data_dir = txn.folder_for(rel("data"), durable=False)
         for res in descriptor["resources"]:
             # the downloads, safe to open in a spreadsheet
             schema = json.loads((root / res["schema"]).read_text(encoding="utf-8"))
@@ -365,7 +367,7 @@ def stage_report(txn: Transaction, prefix: str, descriptor_path: Path, *,
                 neutralise_formulas(text, schema), encoding="utf-8", newline="")
         files.update(_files(data_dir, "data"))
     files["mscreview.duckdb"] = _sha256(db_path.read_bytes())
-    txn.add_file(rel("mscreview.duckdb"), db_path)
+    txn.add_file(rel("mscreview.duckdb"), db_path, durable=False)
     txn.write(rel("results.json"), results)
     files["results.json"] = _sha256(results.encode("utf-8"))
     files["index.html"] = _sha256(html.encode("utf-8"))
