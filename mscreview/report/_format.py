@@ -50,6 +50,34 @@ WORDS = {
     "no_data": "no usable data",
 }
 
+#: Row flags of the analysis views (``sql/30_arm_pairs.sql``, ``60_dichotomous.sql``) in words,
+#: for forest-plot footnotes. A flag not listed here is shown with its underscores as spaces.
+FLAG_WORDS = {
+    "experimental_arms_combined": "MSC arms combined into one group (Cochrane Handbook 6.5.2.10)",
+    "control_arms_combined": "control arms combined into one group (Cochrane Handbook 6.5.2.10)",
+    "partial_experimental_arms": "not every MSC arm had a value: only the arms with one are combined",
+    "sd_from_se": "SD derived from the standard error (SD = SE \u00d7 \u221an)",
+    "sd_from_ci95_t": "SD derived from the 95% CI of the mean (t distribution, n \u2264 100)",
+    "sd_from_ci95_z": "SD derived from the 95% CI of the mean (normal distribution, n > 100)",
+    "sd_from_iqr_wan2014": "SD estimated from the interquartile range (Wan 2014)",
+    "sd_from_range_wan2014": "SD estimated from the range (Wan 2014)",
+    "mean_from_median_iqr_luo2018": "mean estimated from the median and interquartile range (Luo 2018)",
+    "mean_from_median_range_luo2018": "mean estimated from the median and range (Luo 2018)",
+    "n_from_arms.n_analysed": "n taken from the arm's number analysed (not given with the value)",
+    "n_from_arms.n_randomised": "n taken from the arm's number randomised (not given with the value)",
+    "smd_only": "values as multiples of the upper limit of normal: usable in an SMD only",
+    "change_from_baseline": "change from baseline, not final values",
+    "unit_implausible": "the printed unit cannot be right; kept as printed, not converted",
+}
+
+
+def fmt_flag(flag: str) -> str:
+    """A row flag of the analysis views in words (``sd_from_se`` -> "SD derived from ...")."""
+    if not isinstance(flag, str) or not flag:
+        return DASH
+    return FLAG_WORDS.get(flag, flag.replace("_", " "))
+
+
 #: RevMan prints P below this bound as "P < 0.00001".
 P_FLOOR = 0.00001
 

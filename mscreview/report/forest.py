@@ -16,6 +16,7 @@ from ._format import (
     fmt_ci,
     fmt_count,
     fmt_effect,
+    fmt_flag,
     fmt_i2,
     fmt_num,
     fmt_p,
@@ -457,7 +458,7 @@ class _Forest:
             s.text(self.x_label, y, "Footnotes", size=FS - 1, weight="bold")
             for letter, flag in notes:
                 y += 14
-                s.text(self.x_label, y, f"({letter}) {flag}", size=FS - 1, fill=MUTED)
+                s.text(self.x_label, y, f"({letter}) {fmt_flag(flag)}", size=FS - 1, fill=MUTED)
         height = y + 10
         title = f"Forest plot: {a.get('title') or a.get('id')}"
         pid = f"forest-{slug(a.get('id'))}-svg"

@@ -382,3 +382,14 @@ def test_fixed_effect_generic_analysis_without_arm_data(context: dict) -> None:
     assert "Hazard Ratio" in text and "IV, Fixed, 95% CI" in text
     assert "Not estimable" in text
     assert svg.count('class="study-square"') == len(analysis["rows"]) - 1
+
+
+def test_forest_footnotes_say_flags_in_words(context: dict) -> None:
+    """A row flag of the views is a footnote a reader can read, not a code of the SQL."""
+    a = copy.deepcopy(next(x for x in context["analyses"] if x.get("rows")))
+    a["rows"][0]["flags"] = ["sd_from_iqr_wan2014", "experimental_arms_combined", "new_flag_x"]
+    svg = forest_svg(a)
+    assert "(a) SD estimated from the interquartile range (Wan 2014)" in svg
+    assert "(b) MSC arms combined into one group" in svg
+    assert "(c) new flag x" in svg
+    assert "sd_from_iqr_wan2014" not in svg

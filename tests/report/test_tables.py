@@ -114,3 +114,21 @@ def test_reference_listings_fold_away_with_a_plain_summary() -> None:
     summary = re.search(r"<summary>Adverse events as each source reports them:(.*?)</summary>",
                         section, flags=re.S)
     assert summary and " ".join(summary.group(1).split()) == "1 record from 1 trial: 1 reported"
+
+
+
+def test_safety_notes_are_separate_sentences() -> None:
+    """Each note in the safety table is its own sentence ("arms. 2 counts", never "arms.2 counts")."""
+    ctx = synthetic_context()
+    unused = {"study_id": "s1", "label": "Trial 1", "arm_id": "msc", "reason": "control arm not counted"}
+    ctx["safety"] = {"conventions": [], "events": [
+        {"key": "fever", "label": "Fever", "serious": False, "k": 0, "n_exp": 0, "n_ctl": 0,
+         "events_exp": 0, "events_ctl": 0, "rare": True, "primary": "RR",
+         "analyses": [{"id": "safety-fever-rr", "measure": "RR", "status": "no_data", "total": None}],
+         "difference_per_1000": None, "excluded": [unused, unused], "missing": [{}] * 4},
+    ]}
+    html = render(ctx)
+    section = html[html.index('<section id="safety"'):]
+    cell = re.findall(r'<td class="small">(.*?)</td>', section, flags=re.S)[0]
+    assert cell == ("No trial counts it in both arms. Rare (&lt; 1%): Peto OR read first. "
+                    "2 counts not used (see below). 4 missing (call for data).")
