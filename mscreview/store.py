@@ -482,6 +482,7 @@ def connect_readonly(
         if write_dir is not None:  # must be set while external access is still on
             folder = os.path.join(os.path.realpath(write_dir), "")
             con.execute(f"SET allowed_directories = [{_literal(folder)}]")
+        con.execute("SET enable_progress_bar = false")  # DuckDB draws it on stdout, even a pipe
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
     except BaseException:
