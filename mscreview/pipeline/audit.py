@@ -621,6 +621,14 @@ def screen_trials(con: duckdb.DuckDBPyConnection) -> tuple[list[dict[str, Any]],
 # --------------------------------------------------------------------------- entry points
 
 
+#: The trustworthiness checks in words, as the report names them.
+CHECK_NAMES = {
+    "baseline_imbalance": "baseline imbalance", "baseline_similarity": "baseline too similar",
+    "grim": "GRIM", "grimmer": "GRIMMER", "copied_values": "copied baseline",
+    "percent": "percentage vs count", "arm_sizes": "arm sizes", "reported_p": "p-value vs CI",
+}
+
+
 def audit_context(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """The report's part: ``{"audit": {...}, "audit_details": {...}}``.
 
@@ -650,7 +658,7 @@ def audit_context(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     return {
         "audit": {"results": audit_results(published), "trials": trials},
         "audit_details": {
-            "results": printed, "trials": screened,
+            "results": printed, "trials": screened, "check_names": CHECK_NAMES,
             "not_screened": [s["label"] for s in labels if s["study_id"] not in done],
         },
     }

@@ -14,7 +14,7 @@ from mscreview.pipeline.analyses import OUTCOME_LABELS
 from mscreview.pipeline.audit import audit_context
 from mscreview.pipeline.certainty import summary_of_findings
 from mscreview.pipeline.diff import compare_results
-from mscreview.pipeline.overview import overviews
+from mscreview.pipeline.overview import at_a_glance, overviews
 from mscreview.pipeline.robustness import robustness_context
 from mscreview.pipeline.safety import safety
 
@@ -337,4 +337,5 @@ def assemble(con: duckdb.DuckDBPyConnection, analyses: list[dict[str, Any]],
     context["changes"] = changes(previous, context)
     context.update(audit_context(con))  # "audit" (the CLI's JSON) and "audit_details"
     context["summary"] = summary_of_findings(con, context)  # after the audit: its concerns
+    context["at_a_glance"] = at_a_glance(context)  # last: it counts what the others found
     return context

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["analysis_overview", "discrepancy_overview", "overviews", "published_overview",
-           "status_counts"]
+__all__ = ["analysis_overview", "at_a_glance", "discrepancy_overview", "overviews",
+           "published_overview", "status_counts"]
 
 #: Impact levels of ``discrepancies.impact`` in the order a reader needs them, with their meaning.
 IMPACTS = [
@@ -139,3 +139,109 @@ def overviews(context: dict[str, Any]) -> dict[str, Any]:
         "adverse_events_overview": status_counts(context["adverse_events"]),
         "dichotomous_overview": status_counts(context["dichotomous"]),
     }
+
+
+def _n(count: int, word: str, plural: str | None = None) -> str:
+    return f"{count} {word if count == 1 else (plural or word + 's')}"
+
+
+def _names(labels: list[str], limit: int = 4) -> str:
+    if len(labels) <= limit:
+        return ", ".join(labels)
+    return ", ".join(labels[:limit]) + f" and {len(labels) - limit} more"
+
+
+def at_a_glance(context: dict[str, Any]) -> list[dict[str, str]]:
+    """The report's key messages, one plain sentence per topic, from the finished context.
+
+    For a reader who stops after the first screen: what is included, what pools, how certain it
+    is, what the audit of the published review found, safety, and what changed. Each message
+    names the section that holds the detail (``section``: its anchor). Every number is a count
+    of the context; nothing is pooled or judged here.
+    """
+    out: list[dict[str, str]] = []
+    studies = context.get("studies") or []
+    included = [s for s in studies if s.get("included")]
+    rct = sum(1 for s in included if s.get("design") == "rct")
+    unclear = sum(1 for s in included if s.get("design") == "unclear")
+    excluded = len(studies) - len(included)
+    text = f"{_n(len(included), 'trial')} included, {rct} confirmed randomised"
+    text += f" ({unclear} not confirmed by the reports read so far)" if unclear else ""
+    text += f"; {excluded} excluded, each with its reason." if excluded else "."
+    out.append({"topic": "Trials", "section": "studies", "text": text})
+
+    counts = (context.get("analysis_overview") or {})
+    planned, pooled = counts.get("planned", 0), counts.get("pooled", 0)
+    single, no_data = counts.get("single_study", 0), counts.get("no_data", 0)
+    calls = context.get("call_for_data") or []
+    text = (f"{pooled} of {planned} planned analyses pool two or more trials; "
+            f"{single} rest on one trial (not pooled); {no_data} await numbers")
+    text += (f" from {_n(len({c.get('study_id') for c in calls}), 'trial')} "
+             "(call for data)." if calls else ".")
+    out.append({"topic": "Analyses", "section": "forest-plots", "text": text})
+
+    rated = [s for s in context.get("summary") or [] if s.get("certainty")]
+    if rated:
+        levels = "; ".join(f"{s.get('outcome_label')}: {s['certainty'].get('label')}" for s in rated)
+        text = f"Certainty of the evidence (automated GRADE draft): {levels}."
+    else:
+        text = "No main outcome has usable data yet: no effect estimate, no certainty rating."
+    out.append({"topic": "Certainty", "section": "summary", "text": text})
+
+    pub = context.get("published_overview") or {}
+    results = (context.get("audit") or {}).get("results") or []
+    flagged = [r for r in results if r.get("flags")]
+    if pub.get("total"):
+        text = (f"{pub.get('repooled', 0)} of the seed review's {pub['total']} pooled results "
+                "can be re-pooled so far")
+        if results:
+            text += (f"; {len(flagged)} fail at least one check against their own "
+                     "printed numbers")
+        out.append({"topic": "Published results", "section": "audit" if results else
+                    "published-vs-repooled", "text": text + "."})
+
+    disc = context.get("discrepancy_overview") or {}
+    if disc.get("total"):
+        changes_numbers = next((d["count"] for d in disc.get("by_impact") or []
+                                if d.get("impact") == "analysis"), 0)
+        out.append({"topic": "Source verification", "section": "source-verification", "text": (
+            f"{_n(disc['total'], 'disagreement')} with the primary sources logged "
+            f"({disc.get('open', 0)} open); {changes_numbers} "
+            f"change{'s' if changes_numbers == 1 else ''} numbers an analysis uses.")})
+
+    labels = {s.get("study_id"): s.get("label") or s.get("study_id") for s in included}
+    concerns = [t for t in (context.get("audit") or {}).get("trials") or []
+                if t.get("flags") and t.get("study_id") in labels]
+    if concerns:
+        words = (context.get("audit_details") or {}).get("check_names") or {}
+        names = _names([
+            f"{labels[t['study_id']]} ("
+            + ", ".join(sorted({str(words.get(f.get("check"), f.get("check"))) for f in t["flags"]}))
+            + ")" for t in concerns])
+        out.append({"topic": "Trustworthiness", "section": "trustworthiness", "text": (
+            f"Concerns for {names}: they lower certainty, they exclude nothing.")})
+
+    events = (context.get("safety") or {}).get("events") or []
+    if events:
+        with_data = [e for e in events if e.get("k")]
+        multi = [e for e in with_data if (e.get("k") or 0) >= 2]
+        text = (f"{_n(len(events), 'adverse-event type')} recorded; "
+                f"{len(with_data)} counted in both arms of a trial; "
+                f"{len(multi) or 'none'} pooled across trials.")
+        out.append({"topic": "Safety", "section": "safety", "text": text})
+
+    ch = context.get("changes") or {}
+    if ch.get("previous_version"):
+        added = ch.get("trials_added") or []
+        moved = ch.get("estimates_moved") or []
+        text = f"{ch.get('heading') or 'Changes'}: "
+        text += (f"{_n(len(added), 'trial')} added ({_names([str(a) for a in added])})"
+                 if added else "no trial added")
+        for key, what in (("values_added", "added"), ("values_changed", "changed")):
+            if ch.get(key):
+                text += f"; {_n(len(ch[key]), 'value')} {what}"
+        text += f"; {_n(len(moved), 'estimate')} moved"
+        flipped = ch.get("conclusions_flipped") or 0
+        text += f"; {_n(flipped, 'conclusion')} changed." if flipped else "; no conclusion changed."
+        out.append({"topic": "What\u2019s new", "section": "changes", "text": text})
+    return out

@@ -373,7 +373,7 @@ def test_results_json_audit_is_the_cli_json(synthetic_trials_build: Path) -> Non
     results = json.loads((synthetic_trials_build / "results.json").read_text(encoding="utf-8"))
     cli_json = _audit(synthetic_trials_build.parent / "datapackage.json")
     assert results["audit"] == cli_json
-    assert set(results["audit_details"]) == {"results", "trials", "not_screened"}
+    assert set(results["audit_details"]) == {"results", "trials", "not_screened", "check_names"}
 
 
 # --------------------------------------------------------------------------- the shipped package

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mscreview.pipeline.overview import (
     analysis_overview,
+    at_a_glance,
     discrepancy_overview,
     published_overview,
     status_counts,
@@ -102,3 +103,57 @@ def test_figures_lead_with_the_main_analysis_and_fold_the_rest() -> None:
     assert [(g["outcome"], g["main"], g["more"]) for g in figures] == [
         ("ALB", "alb-overall", ["alb-6m", "alb-route"]),
         ("MELD", "meld-route", ["meld-2w"])]  # no main analysis with data: the first leads
+
+
+def _glance_context(**extra: object) -> dict:
+    studies = [{"study_id": "a2000", "label": "A 2000", "included": True, "design": "rct"},
+               {"study_id": "b2001", "label": "B 2001", "included": True, "design": "unclear"},
+               {"study_id": "c2002", "label": "C 2002", "included": False, "design": "unclear"}]
+    return {"studies": studies, "analysis_overview": analysis_overview(ANALYSES, []),
+            "call_for_data": [{"study_id": "a2000"}, {"study_id": "a2000"}, {"study_id": "b2001"}],
+            **extra}
+
+
+def _glance(ctx: dict) -> dict[str, str]:
+    return {m["topic"]: m["text"] for m in at_a_glance(ctx)}
+
+
+def test_at_a_glance_counts_trials_and_analyses() -> None:
+    msgs = _glance(_glance_context())
+    assert msgs["Trials"] == ("2 trials included, 1 confirmed randomised (1 not confirmed by the "
+                              "reports read so far); 1 excluded, each with its reason.")
+    assert msgs["Analyses"] == ("1 of 5 planned analyses pool two or more trials; 1 rest on one "
+                                "trial (not pooled); 3 await numbers from 2 trials (call for data).")
+    assert msgs["Certainty"].startswith("No main outcome has usable data yet")
+    assert "Trustworthiness" not in msgs and "What\u2019s new" not in msgs  # nothing to say
+
+
+def test_at_a_glance_names_only_included_trials_with_concerns_in_words() -> None:
+    flag = {"check": "copied_values", "message": "m", "p": None}
+    audit = {"results": [{"result_id": "r1", "flags": [flag]}, {"result_id": "r2", "flags": []}],
+             "trials": [{"study_id": "b2001", "flags": [flag]},
+                        {"study_id": "c2002", "flags": [flag]},
+                        {"study_id": "a2000", "flags": []}]}
+    ctx = _glance_context(audit=audit, audit_details={"check_names": {"copied_values": "copied"}},
+                          published_overview={"total": 2, "repooled": 0})
+    msgs = _glance(ctx)
+    assert msgs["Trustworthiness"] == ("Concerns for B 2001 (copied): they lower certainty, they "
+                                       "exclude nothing.")  # C 2002 is excluded: not named
+    assert msgs["Published results"] == ("0 of the seed review's 2 pooled results can be "
+                                         "re-pooled so far; 1 fail at least one check against "
+                                         "their own printed numbers.")
+
+
+def test_at_a_glance_reports_certainty_and_changes() -> None:
+    ctx = _glance_context(
+        summary=[{"outcome_label": "MELD score", "certainty": {"label": "Low"}},
+                 {"outcome_label": "Albumin", "certainty": None}],
+        changes={"previous_version": "0.1.0", "heading": "Changes since 0.1.0 (unreleased)",
+                 "trials_added": ["Smith 2024"], "estimates_moved": [{}, {}],
+                 "values_added": ["Smith 2024: MELD"], "values_changed": [],
+                 "conclusions_flipped": 1})
+    msgs = _glance(ctx)
+    assert msgs["Certainty"] == "Certainty of the evidence (automated GRADE draft): MELD score: Low."
+    assert msgs["What\u2019s new"] == ("Changes since 0.1.0 (unreleased): 1 trial added "
+                                       "(Smith 2024); 1 value added; 2 estimates moved; 1 conclusion "
+                                       "changed.")

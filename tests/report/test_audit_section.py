@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from mscreview.pipeline.audit import CHECK_NAMES
 from mscreview.report import render
 from tests.report import synthetic_context
 
@@ -37,7 +38,7 @@ def audit_context() -> dict[str, Any]:
                     "checked": ["baseline balance (Carlisle): 4 variables"]},
                    {"study_id": "beta2003", "label": "Beta 2003",
                     "checked": ["percentages: 2 against their counts"]}],
-        "not_screened": ["Gamma 2005"],
+        "not_screened": ["Gamma 2005"], "check_names": CHECK_NAMES,
     }
     return ctx
 

@@ -187,3 +187,22 @@ def test_full_page_shows_one_main_plot_per_outcome_and_folds_the_rest(
         assert errors == []
     finally:
         page.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("which", ["shipped", "full"])
+def test_at_a_glance_comes_first_and_every_topic_leads_to_its_section(
+        browser: object, pages: dict[str, Path], which: str) -> None:
+    page, errors, _ = open_page(browser, pages[which].as_uri(), 1280)
+    try:
+        first = page.eval_on_selector("main", "m => m.firstElementChild.id")
+        assert first == "at-a-glance"
+        box = page.locator("#at-a-glance").bounding_box()
+        assert box["y"] + box["height"] < 900 * 1.2  # readable without scrolling far
+        targets = page.eval_on_selector_all("#at-a-glance dt a", "as => as.map(a => a.hash)")
+        assert len(targets) >= 5
+        for hash_ in targets:
+            assert page.locator(hash_).count() == 1, hash_
+        assert errors == []
+    finally:
+        page.close()
