@@ -118,8 +118,11 @@ def _kept_versions(root: Path) -> list[tuple[str, dict[str, Any]]]:
     for p in kept:
         try:
             out.append((p.name, json.loads((p / "results.json").read_text(encoding="utf-8"))))
-        except (OSError, ValueError):
-            continue  # an unreadable kept version cannot be compared with
+        except (OSError, ValueError) as err:  # cannot be compared with: said, never silent
+            reason = err.strerror if isinstance(err, OSError) else "not valid JSON"
+            print(f"warning: reports/versions/{p.name}/results.json: unreadable ({reason}); "
+                  f"What's new skips version {p.name}", file=sys.stderr)
+            continue
     return out
 
 

@@ -139,3 +139,17 @@ def test_trial_without_risk_of_bias_rows_is_not_assessed_not_low(tmp_path: Path)
     assert section.count('class="rob-dot rob-not_assessed"') == 2 * 13  # both palettes
     assert "rob-bar rob-not_assessed" in section and ">Not assessed<" in section
     assert 'class="j j-not_assessed">Not assessed<' in section
+
+
+def test_unreadable_kept_results_are_named_not_skipped_silently(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Defect: a corrupt kept results.json was skipped without a word."""
+    versions = tmp_path / "reports" / "versions"
+    (versions / "0.1.0").mkdir(parents=True)
+    (versions / "0.1.0" / "results.json").write_text('{"version": "0.1.0"}', encoding="utf-8")
+    (versions / "0.2.0").mkdir()
+    (versions / "0.2.0" / "results.json").write_text('{"version": ', encoding="utf-8")
+    previous, unreleased = previous_results(tmp_path, "0.3.0", "sha256:x")
+    assert (previous, unreleased) == ({"version": "0.1.0"}, True)
+    assert capsys.readouterr().err == ("warning: reports/versions/0.2.0/results.json: unreadable "
+                                       "(not valid JSON); What's new skips version 0.2.0\n")
