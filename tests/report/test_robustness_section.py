@@ -7,7 +7,6 @@ once per session); the shipped-like compact form is checked in tests/pipeline/te
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,9 +14,6 @@ import pytest
 from mscreview.report import render
 from mscreview.report._robust import robustness_svg
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 PANELS = ["subsets-svg", "loo-svg", "cumulative-svg", "funnel-svg", "trajectory-svg", "tsa-svg"]
 
 
@@ -61,18 +57,6 @@ def test_figures_escape_labels(results: dict) -> None:  # type: ignore[type-arg]
     with pytest.raises(ValueError):
         robustness_svg("pie", [], a)
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip("needs /usr/bin/chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        b = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @pytest.mark.browser
