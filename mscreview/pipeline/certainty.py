@@ -223,11 +223,11 @@ def _risk_of_bias(a: dict[str, Any], rules: Rules, rob: list[dict[str, Any]],
                and studies[r["study_id"]].get("design") not in ("rct", None)]
     if designs:
         text += f" Randomisation not confirmed: {', '.join(designs)}."
-    concerns = [f"{r['label']}: {'; '.join(audit[r['study_id']])}" for r in a["rows"]
-                if audit.get(r["study_id"])]
+    concerns = [f"{r['label']}: {'; '.join(m.rstrip('.') for m in audit[r['study_id']])}."
+                for r in a["rows"] if audit.get(r["study_id"])]
     if concerns:
         text += (" Trustworthiness concerns from the audit (a concern, not a reason to exclude): "
-                 + " | ".join(concerns) + ".")
+                 + " ".join(concerns))
     if high > rules.get("rob_very_serious_share"):
         judgement = "very_serious"
     elif high + unclear > rules.get("rob_serious_share"):

@@ -141,6 +141,10 @@ def overviews(context: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+#: GRADE levels, most certain first (the labels of ``pipeline.certainty``).
+CERTAINTY_ORDER = ["High", "Moderate", "Low", "Very low"]
+
+
 def _n(count: int, word: str, plural: str | None = None) -> str:
     return f"{count} {word if count == 1 else (plural or word + 's')}"
 
@@ -164,9 +168,12 @@ def at_a_glance(context: dict[str, Any]) -> list[dict[str, str]]:
     included = [s for s in studies if s.get("included")]
     rct = sum(1 for s in included if s.get("design") == "rct")
     unclear = sum(1 for s in included if s.get("design") == "unclear")
+    other = len(included) - rct - unclear
     excluded = len(studies) - len(included)
     text = f"{_n(len(included), 'trial')} included, {rct} confirmed randomised"
-    text += f" ({unclear} not confirmed by the reports read so far)" if unclear else ""
+    notes = ([f"{unclear} not confirmed by the reports read so far"] if unclear else []) + (
+        [f"{other} not randomised"] if other else [])
+    text += f" ({'; '.join(notes)})" if notes else ""
     text += f"; {excluded} excluded, each with its reason." if excluded else "."
     out.append({"topic": "Trials", "section": "studies", "text": text})
 
@@ -182,8 +189,14 @@ def at_a_glance(context: dict[str, Any]) -> list[dict[str, str]]:
 
     rated = [s for s in context.get("summary") or [] if s.get("certainty")]
     if rated:
-        levels = "; ".join(f"{s.get('outcome_label')}: {s['certainty'].get('label')}" for s in rated)
-        text = f"Certainty of the evidence (automated GRADE draft): {levels}."
+        by_level: dict[str, list[str]] = {}
+        for s in rated:
+            by_level.setdefault(str(s["certainty"].get("label")), []).append(
+                str(s.get("outcome_label")))
+        levels = "; ".join(f"{level}: {', '.join(by_level[level])}"
+                           for level in CERTAINTY_ORDER + sorted(set(by_level) - set(CERTAINTY_ORDER))
+                           if level in by_level)
+        text = f"Certainty of the evidence (automated GRADE draft) — {levels}."
     else:
         text = "No main outcome has usable data yet: no effect estimate, no certainty rating."
     out.append({"topic": "Certainty", "section": "summary", "text": text})

@@ -147,13 +147,25 @@ def test_at_a_glance_names_only_included_trials_with_concerns_in_words() -> None
 def test_at_a_glance_reports_certainty_and_changes() -> None:
     ctx = _glance_context(
         summary=[{"outcome_label": "MELD score", "certainty": {"label": "Low"}},
-                 {"outcome_label": "Albumin", "certainty": None}],
+                 {"outcome_label": "Albumin", "certainty": None},
+                 {"outcome_label": "ALT", "certainty": {"label": "Moderate"}},
+                 {"outcome_label": "AST", "certainty": {"label": "Low"}}],
         changes={"previous_version": "0.1.0", "heading": "Changes since 0.1.0 (unreleased)",
                  "trials_added": ["Smith 2024"], "estimates_moved": [{}, {}],
                  "values_added": ["Smith 2024: MELD"], "values_changed": [],
                  "conclusions_flipped": 1})
     msgs = _glance(ctx)
-    assert msgs["Certainty"] == "Certainty of the evidence (automated GRADE draft): MELD score: Low."
+    assert msgs["Certainty"] == ("Certainty of the evidence (automated GRADE draft) — "
+                                 "Moderate: ALT; Low: MELD score, AST.")
     assert msgs["What\u2019s new"] == ("Changes since 0.1.0 (unreleased): 1 trial added "
                                        "(Smith 2024); 1 value added; 2 estimates moved; 1 conclusion "
                                        "changed.")
+
+
+def test_at_a_glance_says_which_included_trials_are_not_randomised() -> None:
+    ctx = _glance_context()
+    ctx["studies"] = [*ctx["studies"], {"study_id": "d2003", "label": "D 2003", "included": True,
+                                        "design": "non_randomised"}]
+    assert _glance(ctx)["Trials"] == (
+        "3 trials included, 1 confirmed randomised (1 not confirmed by the reports read so far; "
+        "1 not randomised); 1 excluded, each with its reason.")
