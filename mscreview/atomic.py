@@ -39,7 +39,8 @@ from typing import Any
 
 from mscreview.errors import MscreviewError
 
-__all__ = ["BusyError", "LOCK_NAME", "TXN_DIR", "Transaction", "reading", "recover", "writing"]
+__all__ = ["BusyError", "LOCK_NAME", "TXN_DIR", "Transaction", "reading", "recover", "scratch",
+           "writing"]
 
 #: Lock file and journal folder, both in the root of the tree being written (git-ignored).
 LOCK_NAME = ".mscreview.lock"
@@ -151,6 +152,26 @@ def writing(root: Path | str, command: str, *, timeout: float = 60.0) -> Iterato
     with _flock(root, True, command, timeout):
         recover(root)
         yield root
+
+
+@contextmanager
+def scratch(root: Path | str) -> Iterator[Path]:
+    """A private working folder under ``ROOT/.mscreview-txn/``, removed on exit.
+
+    For work that must not touch the package yet (a trial checked on a copy first). Hold
+    :func:`writing`: killed inside the block, the folder has no journal, so the next writer's
+    :func:`recover` removes it; nothing is left in ``/tmp`` or beside the data.
+    """
+    folder = Path(root) / TXN_DIR / f"scratch-{uuid.uuid4().hex}"
+    folder.mkdir(parents=True)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        try:
+            folder.parent.rmdir()  # only when empty: a transaction may be staged beside it
+        except OSError:
+            pass
 
 
 @contextmanager

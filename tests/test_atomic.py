@@ -166,3 +166,24 @@ def test_recover_removes_uncommitted_staging(tmp_path: Path) -> None:
     assert recover(tmp_path) is False
     assert _versions(tmp_path) == {"old"}
     assert not (tmp_path / atomic.TXN_DIR).exists()
+
+
+def test_scratch_is_removed_on_exit_and_by_the_next_writer_after_a_kill(tmp_path: Path) -> None:
+    with writing(tmp_path, "test") as root, atomic.scratch(root) as folder:
+        assert folder.parent == tmp_path / atomic.TXN_DIR
+        (folder / "pkg").mkdir()
+    assert not (tmp_path / atomic.TXN_DIR).exists()
+    code = textwrap.dedent(f"""
+        import os, signal
+        from mscreview.atomic import scratch, writing
+        with writing({str(tmp_path)!r}, "killed") as root, scratch(root) as folder:
+            (folder / "half-written.csv").write_text("x")
+            os.kill(os.getpid(), signal.SIGKILL)
+    """)
+    env = {**os.environ, "PYTHONPATH": str(Path(atomic.__file__).parent.parent)}
+    proc = subprocess.run([sys.executable, "-c", code], env=env)
+    assert proc.returncode == -signal.SIGKILL
+    assert list((tmp_path / atomic.TXN_DIR).glob("scratch-*/half-written.csv"))
+    with writing(tmp_path, "next"):
+        pass
+    assert not (tmp_path / atomic.TXN_DIR).exists()

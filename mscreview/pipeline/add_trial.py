@@ -20,12 +20,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mscreview.atomic import Transaction, writing
+from mscreview.atomic import Transaction, scratch, writing
 from mscreview.errors import ProblemsError
 from mscreview.pipeline.resources import Table, load_tables, resource_paths
 from mscreview.pipeline.screening import apply_screening
@@ -243,8 +242,8 @@ def add_trial(trial_path: Path | str, package_path: Path | str = "datapackage.js
         for table in tables.values():
             if table.touched:
                 table.sort()
-        with tempfile.TemporaryDirectory(prefix="mscreview-add-") as tmp:
-            copy = _scratch_copy(root, descriptor_path, tables, Path(tmp))
+        with scratch(root) as tmp:  # inside the package: a kill leaves nothing in /tmp
+            copy = _scratch_copy(root, descriptor_path, tables, tmp)
             check = validate_package(copy)
             if not check.valid:
                 raise _reject(_map_problems(check.sorted(), trial, tables, copy.parent, root))
