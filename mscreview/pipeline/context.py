@@ -310,8 +310,9 @@ def assemble(con: duckdb.DuckDBPyConnection, analyses: list[dict[str, Any]],
         "studies": studies,
         "adverse_events": _clean(_rows(con, """
             SELECT e.study_id, s.label, e.arm_id, e.event, e.events, e.as_reported, e.status,
-                   e.source_id AS source
+                   e.source_id AS source, src.kind AS source_kind
             FROM adverse_events e JOIN studies s USING (study_id)
+            LEFT JOIN sources src ON src.source_id = e.source_id
             ORDER BY s.year, s.label, e.arm_id, e.event""")),
         "dichotomous": _clean(_rows(con, """
             SELECT d.study_id, s.label, d.outcome, d.timepoint_label AS timepoint,

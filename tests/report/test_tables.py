@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import html
 import math
 import re
 from typing import Any
@@ -132,3 +133,15 @@ def test_safety_notes_are_separate_sentences() -> None:
     cell = re.findall(r'<td class="small">(.*?)</td>', section, flags=re.S)[0]
     assert cell == ("No trial counts it in both arms. Rare (&lt; 1%): Peto OR read first. "
                     "2 counts not used (see below). 4 missing (call for data).")
+
+
+def test_adverse_events_from_a_secondary_source_say_so() -> None:
+    """A count read in a review (the seed's Table 2), not in the trial's report, is marked."""
+    ctx = synthetic_context()
+    row = ctx["adverse_events"][0]
+    ctx["adverse_events"] = [{**row, "source_kind": "primary"},
+                             {**row, "event": "shivering", "source": "review-2020",
+                              "source_kind": "secondary"}]
+    section = " ".join(html.unescape(_visible_text(_section(render(ctx), "studies"))).split())
+    assert section.count("secondary source") == 1
+    assert "review-2020 (secondary source: a review, not the trial's own report)" in section
