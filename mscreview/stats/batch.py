@@ -15,9 +15,19 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import chdtrc, ndtr, ndtri, stdtr, stdtrit  # type: ignore[import-untyped]
+from scipy.special import (  # type: ignore[import-untyped]
+    chdtrc,
+    erfc,
+    ndtr,
+    ndtri,
+    stdtr,
+    stdtrit,
+)
 
 from mscreview.stats._common import FloatArray, StatsError
+
+#: sqrt(1/2): ``2 Phi(-x) = erfc(x sqrt(1/2))``, the way scipy's ``ndtr`` evaluates it.
+_SQRT_HALF = math.sqrt(0.5)
 
 __all__ = [
     "BatchResult",
@@ -77,8 +87,13 @@ def _chi2_sf_int(df: NDArray[np.int64], x: FloatArray) -> FloatArray:
     partial sums are kept per term and the one of each value's df is picked at the end.
     """
     x = np.maximum(x, 0.0)
+    if df.size and bool(np.all(df == df.flat[0])):  # one df (dense leave-one-out)
+        return _chi2_sf_one(int(df.flat[0]), x)
+    if df.ndim == 2 and df.shape[1] and bool(np.all(df == df[:, :1])):
+        # each row has one df (cumulative without gaps, studies on axis 0)
+        return _chi2_sf_rows(np.ascontiguousarray(df[:, 0]), x)
     if df.ndim == 2 and df.shape[0] and bool(np.all(df == df[:1])):
-        # each column has one df (leave-one-out, cumulative without gaps): column by column
+        # each column has one df: column by column
         cols = [_chi2_sf_one(int(d), x[:, j]) for j, d in enumerate(df[0])]
         return np.stack(cols, axis=1) if cols else np.empty_like(x)
     odd = (df % 2) == 1
@@ -108,6 +123,42 @@ def _chi2_sf_int(df: NDArray[np.int64], x: FloatArray) -> FloatArray:
         if everything:
             return picked
         out[part] = picked
+    return out
+
+
+def _chi2_sf_rows(df: NDArray[np.int64], x: FloatArray) -> FloatArray:
+    """``P(chi2_df > x)`` where row i of ``x`` (shape (r, b)) has df ``df[i]`` (shape (r,)).
+
+    The series of :func:`_chi2_sf_int` by Horner's rule for all rows at once: level by level,
+    ``acc = 1 + acc x c``, with a per-row coefficient ``c`` that is 0 above a row's own degree
+    (which restarts ``acc`` at 1, so every row gets exactly its own terms). Even df = 2n:
+    ``c = 1/(2j)`` for j = n-1..1; odd df = 2n + 1: ``c = 1/(2j-1)`` for j = n..2.
+    """
+    n = df // 2
+    odd = (df % 2) == 1
+    levels = int(n.max(initial=1))
+    coef = np.zeros((len(df), levels))
+    for i, (ni, oi) in enumerate(zip(n.tolist(), odd.tolist(), strict=True)):
+        # ni - 1 levels, the highest first, right-aligned (the zeros above are the restarts)
+        for pos, j in enumerate(range(ni, 1, -1) if oi else range(ni - 1, 0, -1)):
+            coef[i, levels - (ni - 1) + pos] = 1.0 / (2 * j - 1) if oi else 1.0 / (2 * j)
+    acc = np.ones_like(x)
+    for level in range(levels):
+        acc *= x
+        acc *= coef[:, level : level + 1]
+        acc += 1.0
+    out = np.multiply(x, -0.5)
+    np.exp(out, out=out)
+    out *= acc
+    rows = np.flatnonzero(odd)
+    if len(rows):  # 2 Phi(-sqrt x) + 2 phi(sqrt x) sqrt x * series (zero terms for df = 1)
+        rx = np.sqrt(x[rows])
+        tail = out[rows]
+        tail *= rx
+        tail *= (2.0 / math.sqrt(2.0 * math.pi)) * (n[rows] >= 1)[:, None]
+        rx *= _SQRT_HALF
+        tail += erfc(rx)
+        out[rows] = tail
     return out
 
 
@@ -252,128 +303,201 @@ def pool_ragged(
     return pool_batch(y, v, mask, model=model, hksj=hksj)
 
 
-#: Analyses per block of the (m, s, k) random-effects sums: blocks of ~64k values stay in cache.
-_BLOCK_VALUES = 1 << 16
+#: Values (analyses x studies) per block of the leave-one-out and cumulative batches. Every
+#: temporary of a block then stays below glibc's default mmap threshold (128 KiB), so malloc
+#: reuses heap memory instead of mapping fresh pages and faulting them in for each of the ~50
+#: temporaries: done on whole (m, k) arrays, that page-faulting doubled the time of 10,000
+#: leave-one-out analyses. The (k, k, block) random-effects weights reuse one buffer per call.
+_BLOCK_VALUES = 15_000
+
+#: The float fields of :class:`BatchResult` the subset batches fill, in one (12, k, m) array.
+_SUBSET_FIELDS = ("theta", "se", "ci_low", "ci_high", "z", "p", "q", "q_p", "i2", "tau2",
+                  "pi_low", "pi_high")
 
 
-def _re_sums(y: FloatArray, v: FloatArray, tau2: FloatArray, include: NDArray[np.bool_] | None
-             ) -> FloatArray:
-    """``sum_j w*_sj`` and ``sum_j w*_sj y_j`` over each subset s, ``w*_sj = 1/(v_j + tau2_s)``.
+def _re_sums(y: FloatArray, v: FloatArray, tau2: FloatArray, kind: str, buf: FloatArray
+             ) -> tuple[FloatArray, FloatArray]:
+    """Random-effects sums of each subset s of one block, studies on axis 0.
 
-    Returns an array of shape (m, s, 2). Computed in blocks of analyses so that the (block, s, k)
-    weights stay in the CPU cache. ``include`` None means every study (s = k).
+    Parameters
+    ----------
+    y, v : ndarray, shape (k, b)
+        Centred effects and variances of b analyses (``v`` infinite where no study).
+    tau2 : ndarray, shape (k, b)
+        Each subset's own tau^2 (finite).
+    kind : {"loo", "cumulative"}
+        Subset s is every study but s, or the studies 0..s.
+    buf : ndarray, shape (k, k, b)
+        Work space, overwritten.
+
+    Returns
+    -------
+    sws, swsy : ndarray, shape (k, b)
+        ``sum_j w*_sj`` and ``sum_j w*_sj y_j`` over the studies j of subset s,
+        ``w*_sj = 1/(v_j + tau2_s)``.
     """
-    m, kmax = y.shape
-    s = kmax if include is None else include.shape[0]
-    out = np.empty((m, s, 2))
-    step = max(1, _BLOCK_VALUES // max(1, s * kmax))
-    rhs = np.stack([np.ones_like(y), y], axis=2)
-    for a in range(0, m, step):
-        b = min(m, a + step)
-        r = np.add(v[a:b, None, :], tau2[a:b, :, None])
-        np.reciprocal(r, out=r)
-        if include is not None:
-            np.multiply(r, include[None, :, :], out=r)
-        np.matmul(r, rhs[a:b], out=out[a:b])
-    return out
+    kmax = v.shape[0]
+    if kind == "loo":  # all (s, j) pairs at once; 1/inf = 0 leaves study s out of subset s
+        r = np.add(v[None, :, :], tau2[:, None, :], out=buf)
+        diag = np.arange(kmax)
+        r[diag, diag] = np.inf
+        np.divide(1.0, r, out=r)  # np.reciprocal is not vectorised, divide is
+        sws: FloatArray = r.sum(axis=1)
+        swsy: FloatArray = np.einsum("sjb,jb->sb", r, y)
+        return sws, swsy
+    # cumulative: the lower triangle only, one step at a time
+    sws, swsy = np.empty_like(tau2), np.empty_like(tau2)
+    for s in range(kmax):
+        r = np.add(v[: s + 1], tau2[s], out=buf[0, : s + 1])
+        np.divide(1.0, r, out=r)
+        r.sum(axis=0, out=sws[s])
+        np.einsum("jb,jb->b", r, y[: s + 1], out=swsy[s])
+    return sws, swsy
 
 
-def _finish_subsets(y: FloatArray, v: FloatArray, k: NDArray[np.int64], sw: FloatArray,
-                    sw2: FloatArray, swy: FloatArray, swy2: FloatArray, include: NDArray[np.bool_],
-                    model: str, shift: FloatArray, loo: bool = False) -> BatchResult:
-    """Results of the subsets (m, s) from their fixed-effect sums and an inclusion pattern.
+def _subset_block(y: FloatArray, v: FloatArray, m: NDArray[np.bool_] | None, kind: str,
+                  model: str, buf: FloatArray | None, t975: FloatArray
+                  ) -> tuple[NDArray[np.int64], list[FloatArray]]:
+    """Leave-one-out or cumulative pools of one block of analyses, studies on axis 0.
 
-    ``sw``, ``sw2``, ``swy``, ``swy2`` are the sums of ``w``, ``w^2``, ``w y`` and ``w y^2``
-    (``w = 1/v``, ``y`` centred) over each subset; ``include`` (s, k) is the pattern shared by
-    every analysis (leave-one-out: all but the diagonal; cumulative: the lower triangle). The
-    random-effects sums need each subset's own tau^2, so only they are (m, s, k) arrays.
-    ``shift`` (m,) is added back to the (centred) estimates; k = 0 marks a subset that is not
-    reported (all NaN). ``loo``: subset i is every study but i, so the random-effects sums are
-    taken over all studies and study i's own term subtracted (no (m, k, k) mask).
+    ``y`` and ``v`` (k, b) are the block's effects and variances, ``m`` (k, b) its mask (None:
+    every study exists). Subset s of ``kind`` "loo" is every study but s; of "cumulative", the
+    studies 0..s. The fixed-effect sums of ``w``, ``w^2``, ``w y`` and ``w y^2`` (``w = 1/v``,
+    ``y`` centred on the analysis' fixed-effect mean so that
+    ``Q = sum w y^2 - (sum w y)^2 / sum w`` loses no digits) are the totals minus study s
+    (leave-one-out) or prefix sums (cumulative); only the random-effects sums need each subset's
+    own tau^2 (:func:`_re_sums`). ``t975`` is the t quantile 0.975 by integer df. Returns the
+    subsets' k (broadcastable to (k, b)) and the fields of :data:`_SUBSET_FIELDS`, each (k, b).
     """
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        # every subset has k >= 3 in the common case: then no edge case needs masking
-        edge = not bool(np.all(k >= 3))
-        q = swy2 - swy * swy / sw
-        # below the rounding noise of the two sums Q is 0 (a two-pass sum would give ~0 too)
-        q[q <= 16 * np.finfo(float).eps * swy2] = 0.0
-        df = k - 1
-        if model == "random":
-            c = sw - sw2 / sw
-            tau2 = (q - df) / c
-            np.maximum(tau2, 0.0, out=tau2)
-            if edge:
-                tau2[~(c > 0)] = 0.0
-                t2 = tau2.copy()
-                t2[k < 2] = 0.0
-                tau2[k < 2] = np.nan
-            else:
-                t2 = tau2
-            both = _re_sums(y, v, t2, None if loo else include)
-            sws, swsy = both[:, :, 0], both[:, :, 1]
-            if loo:
-                own = 1.0 / (v + t2)
-                sws = sws - own
-                swsy = swsy - own * y
-            se = np.sqrt(1.0 / sws)
-            theta = swsy * se * se
+    kmax = y.shape[0]
+    if m is not None:
+        v = np.where(m, v, np.inf)
+        y = np.where(m, y, 0.0)
+    terms = np.empty((4, *y.shape))
+    w = np.divide(1.0, v, out=terms[0])
+    shift = np.multiply(w, y, out=terms[2]).sum(axis=0) / w.sum(axis=0)
+    if m is not None:
+        shift[~np.isfinite(shift)] = 0.0
+        y = y - shift * m
+    else:
+        y = y - shift
+    np.multiply(w, w, out=terms[1])
+    wy = np.multiply(w, y, out=terms[2])
+    np.multiply(wy, y, out=terms[3])
+    k: NDArray[np.int64]
+    if kind == "loo":
+        sums = terms.sum(axis=1, keepdims=True) - terms
+        if m is None:
+            k = np.full((kmax, 1), kmax - 1, dtype=np.int64)
         else:
-            tau2 = np.zeros_like(q)
-            theta, se = swy / sw, np.sqrt(1.0 / sw)
-        theta += shift[:, None]
-        z = theta / se
-        p = ndtr(-np.abs(z))
-        p *= 2.0
+            k = (m.sum(axis=0, dtype=np.int64) - 1) * m
+    else:
+        sums = terms
+        for i in range(1, kmax):  # prefix sums (np.cumsum along axis 0 is several times slower)
+            np.add(sums[:, i - 1], sums[:, i], out=sums[:, i])
+        if m is None:
+            k = np.arange(1, kmax + 1, dtype=np.int64)[:, None]
+        else:
+            k = np.cumsum(m, axis=0, dtype=np.int64) * m
+    sw, sw2, swy, swy2 = sums
+    # Without a mask k has one value per row (shape (k, 1)), ascending (cumulative) or constant
+    # (leave-one-out): the few subsets with k < 3 are then the first rows, marked by row index
+    # rather than by (k, b) boolean masks.
+    dense = m is None
+
+    def rows(cond: NDArray[np.bool_]) -> NDArray[np.bool_] | NDArray[np.intp]:
+        return np.flatnonzero(cond[:, 0]) if dense else cond
+
+    lt2, lt3 = rows(k < 2), rows(k < 3)
+    q = swy2 - swy * swy / sw
+    # below the rounding noise of the two sums Q is 0 (a two-pass sum would give ~0 too)
+    q[q <= 16 * np.finfo(float).eps * swy2] = 0.0
+    df = k - 1
+    if model == "random":
+        assert buf is not None
+        c = sw - sw2 / sw
+        tau2 = (q - df) / c
+        np.maximum(tau2, 0.0, out=tau2)
+        t2 = tau2
+        if np.size(lt2):
+            tau2[~(c > 0)] = 0.0
+            t2 = tau2.copy()
+            t2[lt2] = 0.0
+            tau2[lt2] = np.nan
+        sws, swsy = _re_sums(y, v, t2, kind, buf)
+        se = np.sqrt(1.0 / sws)
+        theta = swsy / sws
+    else:
+        tau2 = np.zeros_like(q)
+        theta, se = swy / sw, np.sqrt(1.0 / sw)
+    theta += shift
+    z = theta / se
+    p = np.abs(z)
+    p *= _SQRT_HALF
+    erfc(p, out=p)  # 2 Phi(-|z|), as ndtr computes it
+    if dense:  # one df per row; the rows with k < 2 (a prefix) are NaN: not computed
+        q_p = np.empty_like(q)
+        first = np.size(lt2) and int(np.max(lt2)) + 1
+        q_p[first:] = _chi2_sf_rows(np.maximum(df[first:, 0], 1), q[first:])
+    else:
         q_p = _chi2_sf_int(np.maximum(df, 1), q)
-        i2 = (q - df) / q
-        np.maximum(i2, 0.0, out=i2)
-        i2 *= 100.0
-        if model == "random":
-            half = _t975_int(np.maximum(k - 2, 1)) * np.sqrt(tau2 + se * se)
-            pi_low, pi_high = theta - half, theta + half
-        else:
-            pi_low = pi_high = np.full_like(q, np.nan)
-        half_ci = ndtri(0.975) * se
-        ci_low, ci_high = theta - half_ci, theta + half_ci
-        i2[q <= 0] = 0.0
-        if edge:  # few subsets: mark them in place
-            lt2, lt3 = k < 2, k < 3
-            for arr in (q_p, i2):
-                arr[lt2] = np.nan
-            pi_low[lt3] = np.nan
-            pi_high[lt3] = np.nan
-            q[lt2] = np.where(k[lt2] == 1, 0.0, np.nan)
-            empty = k == 0
-            for arr in (theta, se, z, p, tau2, ci_low, ci_high):
-                arr[empty] = np.nan
-        return BatchResult(
-            k=k, theta=theta, se=se, ci_low=ci_low, ci_high=ci_high, z=z, p=p, q=q,
-            q_df=np.maximum(df, 0), q_p=q_p, i2=i2, tau2=tau2, pi_low=pi_low, pi_high=pi_high,
-        )
+    i2 = (q - df) / q
+    np.maximum(i2, 0.0, out=i2)
+    i2 *= 100.0
+    i2[q <= 0] = 0.0
+    if model == "random":
+        half = t975[np.maximum(k - 2, 1)] * np.sqrt(tau2 + se * se)
+        pi_low, pi_high = theta - half, theta + half
+    else:
+        pi_low, pi_high = np.full_like(q, np.nan), np.full_like(q, np.nan)
+    half_ci = ndtri(0.975) * se
+    ci_low, ci_high = theta - half_ci, theta + half_ci
+    if np.size(lt3):  # few subsets: mark them in place
+        for arr in (q_p, i2):
+            arr[lt2] = np.nan
+        pi_low[lt3] = np.nan
+        pi_high[lt3] = np.nan
+        q[lt2] = np.where(k[lt2] == 1, 0.0, np.nan)
+        empty = rows(k == 0)
+        for arr in (theta, se, z, p, tau2, ci_low, ci_high):
+            arr[empty] = np.nan
+    return k, [theta, se, ci_low, ci_high, z, p, q, q_p, i2, tau2, pi_low, pi_high]
 
 
-def _prepare(yi: ArrayLike, vi: ArrayLike, mask: ArrayLike | None, model: str
-             ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, NDArray[np.bool_]]:
-    """Centred effects, variances (inf outside the mask), weights and the mask."""
+def _subset_batch(yi: ArrayLike, vi: ArrayLike, mask: ArrayLike | None, model: str, kind: str
+                  ) -> BatchResult:
+    """Leave-one-out (``kind`` "loo") or cumulative pools of m analyses, block by block.
+
+    Each block is transposed (studies on axis 0) so that sums over studies add whole rows;
+    the results are filled into (k, m) arrays and returned as their (m, k) transposes.
+    """
     if model not in ("fixed", "random"):
         raise StatsError(f"unknown model {model!r}")
     y = np.asarray(yi, dtype=np.float64)
     v = np.asarray(vi, dtype=np.float64)
     if y.ndim != 2 or y.shape != v.shape:
         raise StatsError("yi and vi must be 2-D arrays of the same shape (m, k_max)")
-    m = np.ones(y.shape, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if mask is not None:
-            v = np.where(m, v, np.inf)
-            y = np.where(m, y, 0.0)
-        w = 1.0 / v
-        # centre each analysis on its fixed-effect mean: Q = sum w y^2 - (sum w y)^2 / sum w
-        # then loses no digits to cancellation; every estimate is shifted back at the end
-        shift = (w * y).sum(axis=1) / w.sum(axis=1)
-        if mask is not None:
-            shift = np.where(np.isfinite(shift), shift, 0.0)
-            return y - shift[:, None] * m, v, w, shift, m
-    return y - shift[:, None], v, w, shift, m
+    m = None if mask is None else np.asarray(mask, dtype=bool)
+    if m is not None and m.shape != y.shape:
+        raise StatsError("mask must have the shape of yi (m, k_max)")
+    n, kmax = y.shape
+    rows = max(1, _BLOCK_VALUES // max(1, kmax))
+    buf = np.empty((kmax, kmax, min(rows, n))) if model == "random" else None
+    t975 = stdtrit(np.arange(kmax + 1).clip(1), 0.975)
+    out = np.empty((len(_SUBSET_FIELDS), kmax, n))
+    k_out = np.empty((kmax, n), dtype=np.int64)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for a in range(0, n, rows):
+            b = min(n, a + rows)
+            k, fields = _subset_block(
+                np.ascontiguousarray(y[a:b].T), np.ascontiguousarray(v[a:b].T),
+                None if m is None else np.ascontiguousarray(m[a:b].T), kind, model,
+                None if buf is None else buf[..., : b - a], t975)
+            k_out[:, a:b] = k
+            for i, arr in enumerate(fields):
+                out[i, :, a:b] = arr
+    fields_out = {f: arr.T for f, arr in zip(_SUBSET_FIELDS, out, strict=True)}
+    return BatchResult(k=k_out.T, q_df=np.maximum(k_out - 1, 0).T, **fields_out)
 
 
 def leave_one_out_batch(
@@ -381,8 +505,9 @@ def leave_one_out_batch(
 ) -> BatchResult:
     """Leave-one-out for m analyses at once (IV fixed effect or DerSimonian-Laird).
 
-    The fixed-effect sums without study i are the totals minus study i's terms, so only the
-    random-effects weights (one tau^2 per left-out study) cost (m, k, k) work.
+    The fixed-effect sums without study i (and so Q and the DerSimonian-Laird C) are the totals
+    minus study i's terms; only the random-effects weights (one tau^2 per left-out study) cost
+    (m, k, k) work, done in cache-sized blocks of analyses.
 
     Parameters
     ----------
@@ -398,14 +523,7 @@ def leave_one_out_batch(
         :func:`~mscreview.stats.sensitivity.leave_one_out` of :func:`~.pooling.pool`
         (normal-theory intervals; no HKSJ).
     """
-    y, v, w, shift, m = _prepare(yi, vi, mask, model)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        wy = w * y
-        terms = (w, w * w, wy, wy * y)
-        sw, sw2, swy, swy2 = (t.sum(axis=1, keepdims=True) - t for t in terms)
-        k = np.where(m, m.sum(axis=1, keepdims=True) - 1, 0).astype(np.int64)
-        include = ~np.eye(y.shape[1], dtype=bool)
-        return _finish_subsets(y, v, k, sw, sw2, swy, swy2, include, model, shift, loo=True)
+    return _subset_batch(yi, vi, mask, model, "loo")
 
 
 def cumulative_batch(
@@ -413,8 +531,15 @@ def cumulative_batch(
 ) -> BatchResult:
     """Cumulative meta-analysis of m analyses at once, in column order (sort the columns first).
 
-    Prefix sums give the fixed-effect parts; only the random-effects weights (one tau^2 per
-    step) cost (m, k, k) work.
+    Prefix sums give the fixed-effect parts (Q and the DerSimonian-Laird C); only the
+    random-effects weights (one tau^2 per step, a lower-triangular pattern) cost (m, k, k) work,
+    done in cache-sized blocks of analyses.
+
+    Parameters
+    ----------
+    yi, vi, mask : array_like, shape (m, k_max)
+        As :func:`pool_batch`.
+    model : {"fixed", "random"}
 
     Returns
     -------
@@ -423,10 +548,4 @@ def cumulative_batch(
         ``0..j`` (NaN where column j holds no study). Agrees with
         :func:`~mscreview.stats.sensitivity.cumulative` of :func:`~.pooling.pool`.
     """
-    y, v, w, shift, m = _prepare(yi, vi, mask, model)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        wy = w * y
-        sw, sw2, swy, swy2 = (np.cumsum(t, axis=1) for t in (w, w * w, wy, wy * y))
-        k = np.where(m, np.cumsum(m, axis=1), 0).astype(np.int64)
-        include = np.tril(np.ones((y.shape[1], y.shape[1]), dtype=bool))
-        return _finish_subsets(y, v, k, sw, sw2, swy, swy2, include, model, shift)
+    return _subset_batch(yi, vi, mask, model, "cumulative")

@@ -23,6 +23,7 @@ from mscreview.stats import (
     leave_one_out,
     leave_one_out_batch,
     pool,
+    pool_batch,
 )
 from mscreview.stats.batch import _chi2_sf_int
 
@@ -106,3 +107,74 @@ def test_chi2_series_matches_scipy(values: list[tuple[int, float]]) -> None:
     two_d = np.tile(df, (3, 1))
     np.testing.assert_allclose(_chi2_sf_int(two_d, np.tile(x, (3, 1))), np.tile(ref, (3, 1)),
                                rtol=1e-11, atol=1e-300)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(analysis, min_size=1, max_size=5), st.sampled_from(["random", "fixed"]),
+       st.booleans())
+def test_batch_equals_separate_pools(analyses: list[list[tuple[float, float]]], model: str,
+                                     dense: bool) -> None:
+    """Column i of the batches is pool_batch of the analyses without study i (leave-one-out) or
+    of studies 0..i (cumulative). Estimates agree to 1e-12 (relative above 1); Q and what comes
+    from it (tau^2, I^2, its p) to 1e-9, because the batches take Q from sums centred on the
+    whole analysis (one pass) and pool_batch from deviations around each subset's own mean.
+    """
+    kmax = max(len(a) for a in analyses)
+    if dense:  # every analysis has k_max studies: the path without a mask
+        analyses = [(a * kmax)[:kmax] for a in analyses]
+    y = np.zeros((len(analyses), kmax))
+    v = np.ones((len(analyses), kmax))
+    mask = np.zeros_like(y, dtype=bool)
+    for i, a in enumerate(analyses):
+        y[i, : len(a)] = [s[0] for s in a]
+        v[i, : len(a)] = [s[1] for s in a]
+        mask[i, : len(a)] = True
+    given_mask = None if dense else mask
+    loo = leave_one_out_batch(y, v, given_mask, model=model)
+    cum = cumulative_batch(y, v, given_mask, model=model)
+    for j in range(kmax):
+        keep = np.arange(kmax) != j
+        expected = {"loo": pool_batch(y[:, keep], v[:, keep], mask[:, keep], model=model),
+                    "cum": pool_batch(y[:, : j + 1], v[:, : j + 1], mask[:, : j + 1],
+                                      model=model)}
+        for name, got in (("loo", loo), ("cum", cum)):
+            ref, rows = expected[name], mask[:, j]
+            assert np.array_equal(got.k[rows, j], ref.k[rows]), name
+            assert np.array_equal(got.q_df[rows, j], ref.q_df[rows]), name
+            assert np.all(got.k[~rows, j] == 0) and np.all(np.isnan(got.theta[~rows, j]))
+            for f in FIELDS:
+                a, b = getattr(got, f)[rows, j], getattr(ref, f)[rows]
+                tol = np.full(b.shape, 1e-9 if f in ("q", "q_p", "i2", "tau2") else 1e-12)
+                if f == "q_p":  # Q at rounding-noise level: P(chi2_1 > Q) ~ 1 - sqrt(Q)
+                    tol[ref.q[rows] < 1e-9] = 1e-6
+                np.testing.assert_array_equal(np.isnan(a), np.isnan(b), err_msg=f"{name} {f}")
+                ok = ~np.isnan(b)
+                assert np.all(np.abs(a[ok] - b[ok]) <= tol[ok] * np.maximum(1.0, np.abs(b[ok]))), (
+                    name, f, a, b)
+
+
+def test_batches_of_many_blocks_match_one_analysis_at_a_time() -> None:
+    """More analyses than one block holds (the batches work block by block)."""
+    rng = np.random.default_rng(7)
+    y, v = rng.normal(0.3, 0.5, (3000, 7)), rng.uniform(0.02, 0.5, (3000, 7))
+    mask = rng.uniform(size=y.shape) < 0.85
+    for fn in (leave_one_out_batch, cumulative_batch):
+        whole = fn(y, v, mask)
+        for i in (0, 1499, 2141, 2999):
+            one = fn(y[i : i + 1], v[i : i + 1], mask[i : i + 1])
+            for f in ("k", "q_df"):
+                np.testing.assert_array_equal(getattr(whole, f)[i], getattr(one, f)[0])
+            for f in FIELDS:  # the same arithmetic; vectorised sums may round in another order
+                np.testing.assert_allclose(getattr(whole, f)[i], getattr(one, f)[0], rtol=1e-13)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(1, 40), min_size=1, max_size=8),
+       st.lists(st.floats(0, 300), min_size=1, max_size=12))
+def test_chi2_series_one_df_per_row(dfs: list[int], xs: list[float]) -> None:
+    """The row path of the series (studies on axis 0: cumulative, leave-one-out)."""
+    from scipy.special import chdtrc
+
+    df = np.broadcast_to(np.asarray(dfs)[:, None], (len(dfs), len(xs)))
+    x = np.tile(np.asarray(xs), (len(dfs), 1))
+    np.testing.assert_allclose(_chi2_sf_int(df, x), chdtrc(df, x), rtol=1e-11, atol=1e-300)
