@@ -190,7 +190,8 @@ def _context(descriptor_path: Path, descriptor: dict[str, Any],
             {"label": "Results (JSON)", "path": "results.json"},
             {"label": "DuckDB database", "path": "mscreview.duckdb"},
             {"label": "Parquet files (one per table and view)", "path": "parquet/"},
-            {"label": "Plots as SVG (forest plots, risk of bias, PRISMA)", "path": "plots/"},
+            {"label": "Plots as SVG (every figure of this page: forest plots, safety, risk of "
+                      "bias, PRISMA, robustness and monitoring)", "path": "plots/"},
             *({"label": f"{res['name']}.csv", "path": f"data/{res['name']}.csv"}
               for res in descriptor["resources"]),
         ],
@@ -200,20 +201,14 @@ def _context(descriptor_path: Path, descriptor: dict[str, Any],
 
 
 def _write_plots(context: dict[str, Any], folder: Path) -> None:
-    """Every figure of the report as a standalone SVG file."""
-    from mscreview.report import forest_svg, prisma_svg, rob_summary_svg, rob_traffic_light_svg
+    """Every figure of the report as a standalone SVG file (:func:`mscreview.report.plot_files`:
+    forest plots of outcomes and safety events, risk of bias, PRISMA, robustness and monitoring).
+    """
+    from mscreview.report import plot_files
 
     folder.mkdir(exist_ok=True)
-    for analysis in context["analyses"]:
-        (folder / f"forest-{analysis['id']}.svg").write_text(forest_svg(analysis, inline=False),
-                                                              encoding="utf-8")
-    for rob in context["risk_of_bias"]:
-        who = rob["assessor_id"]
-        (folder / f"rob-traffic-light-{who}.svg").write_text(
-            rob_traffic_light_svg(rob, inline=False), encoding="utf-8")
-        (folder / f"rob-summary-{who}.svg").write_text(rob_summary_svg(rob, inline=False),
-                                                       encoding="utf-8")
-    (folder / "prisma.svg").write_text(prisma_svg(context["prisma"], inline=False), encoding="utf-8")
+    for name, svg in plot_files(context):
+        (folder / name).write_text(svg, encoding="utf-8")
 
 
 # --------------------------------------------------------------------------- publishing

@@ -21,7 +21,7 @@ from .forest import footnote_letters, forest_svg, heterogeneity_text, overall_ef
 from .prisma import prisma_svg
 from .rob import JUDGEMENTS, PALETTES, normalise_judgement, rob_summary_svg, rob_traffic_light_svg
 
-__all__ = ["SECTIONS", "render"]
+__all__ = ["SECTIONS", "drawn_forests", "render"]
 
 
 @dataclass(frozen=True)
@@ -171,6 +171,16 @@ def _with_defaults(context: Mapping[str, Any]) -> dict[str, Any]:
     return ctx
 
 
+def drawn_forests(ctx: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The analyses the page draws a forest plot of: those with data (every analysis of a
+    hand-made context without an overview) and the safety events' analyses with data."""
+    out = [a for a in ctx["analyses"]
+           if a.get("status") != "no_data" or "without_data" not in ctx["analysis_overview"]]
+    out += [a for e in (ctx.get("safety") or {}).get("events") or []
+            for a in e.get("analyses") or [] if a.get("status") != "no_data"]
+    return out
+
+
 def render(context: Mapping[str, Any]) -> str:
     """Render the report context (``RESULTS_SPEC.md``) as one self-contained HTML page.
 
@@ -185,11 +195,7 @@ def render(context: Mapping[str, Any]) -> str:
         The HTML document: inline CSS and SVG, no scripts, no external resources.
     """
     ctx = _with_defaults(context)
-    forests = {str(a.get("id")): Markup(forest_svg(a)) for a in ctx["analyses"]
-               if a.get("status") != "no_data" or "without_data" not in ctx["analysis_overview"]}
-    forests.update({str(a.get("id")): Markup(forest_svg(a))
-                    for e in (ctx.get("safety") or {}).get("events") or []
-                    for a in e.get("analyses") or [] if a.get("status") != "no_data"})
+    forests = {str(a.get("id")): Markup(forest_svg(a)) for a in drawn_forests(ctx)}
     rob_figures = []
     for i, rob in enumerate(ctx["risk_of_bias"]):
         rob_figures.append({

@@ -63,7 +63,8 @@ def _log_or_lin(v: float, log: bool) -> float:
 
 def interval_svg(rows: Sequence[Mapping[str, Any]], *, log: bool, title: str, pid: str,
                  pooled: Mapping[str, Any] | None = None, label_key: str = "label",
-                 null: float | None = None, kind: str = "interval") -> Markup:
+                 null: float | None = None, kind: str = "interval", inline: bool = True
+                 ) -> Markup:
     """Estimates with 95% CIs, one row each (a small forest); a dashed line at the full pool.
 
     ``rows`` carry ``estimate``, ``ci_low``, ``ci_high`` (display scale) and a label.
@@ -115,10 +116,11 @@ def interval_svg(rows: Sequence[Mapping[str, Any]], *, log: bool, title: str, pi
         s.text(x(t), y_axis + 15, _fmt_tick(t, log), size=FS - 1, anchor="middle")
     desc = "; ".join(f"{r.get(label_key)}: {fmt_num(r.get('estimate'))}" for r in usable)
     return Markup(s.render(width, height, title, desc or "no estimates", pid,
-                           f"robust-svg interval-svg {kind}-svg", True, min_width=width * 0.8))
+                           f"robust-svg interval-svg {kind}-svg", inline, min_width=width * 0.8))
 
 
-def funnel_svg(panel: Mapping[str, Any], *, title: str, pid: str) -> Markup:
+def funnel_svg(panel: Mapping[str, Any], *, title: str, pid: str, inline: bool = True
+               ) -> Markup:
     """Contour-enhanced funnel plot: effect (x) against its standard error (y, 0 at the top).
 
     Shaded regions mark where a study's two-sided p falls (> 0.10, 0.10-0.05, 0.05-0.01,
@@ -169,11 +171,12 @@ def funnel_svg(panel: Mapping[str, Any], *, title: str, pid: str) -> Markup:
            extra=f'transform="rotate(-90 14 {(top + height - bottom) / 2:.1f})"')
     desc = (f"{len(pts)} studies; shading: p > 0.10 (white), 0.10-0.05, 0.05-0.01, < 0.01 "
             f"(darkest); {len(filled)} imputed by trim-and-fill (open circles).")
-    return Markup(s.render(width, height, title, desc, pid, "robust-svg funnel-svg", True,
+    return Markup(s.render(width, height, title, desc, pid, "robust-svg funnel-svg", inline,
                            min_width=320))
 
 
-def bubble_svg(panel: Mapping[str, Any], *, title: str, xlabel: str, pid: str) -> Markup:
+def bubble_svg(panel: Mapping[str, Any], *, title: str, xlabel: str, pid: str,
+               inline: bool = True) -> Markup:
     """Bubble plot of a meta-regression: study effects against the moderator, area by weight,
     with the fitted line (continuous) or level means (factor) and their 95% CI."""
     bubble = panel.get("bubble") or {}
@@ -235,12 +238,12 @@ def bubble_svg(panel: Mapping[str, Any], *, title: str, xlabel: str, pid: str) -
            size=FS, anchor="middle",
            extra=f'transform="rotate(-90 14 {(top + height - bottom) / 2:.1f})"')
     desc = f"{len(pts)} studies against {xlabel}; bubble area proportional to weight."
-    return Markup(s.render(width, height, title, desc, pid, "robust-svg bubble-svg", True,
+    return Markup(s.render(width, height, title, desc, pid, "robust-svg bubble-svg", inline,
                            min_width=300))
 
 
 def trajectory_svg(rows: Sequence[Mapping[str, Any]], *, log: bool, title: str,
-                   pid: str) -> Markup:
+                   pid: str, inline: bool = True) -> Markup:
     """Pooled effect and 95% CI at each time window, in time order, with k under each point."""
     pts = [r for r in rows if is_number(r.get("estimate"))]
     width, height = 560.0, 260.0
@@ -282,10 +285,10 @@ def trajectory_svg(rows: Sequence[Mapping[str, Any]], *, log: bool, title: str,
     desc = "; ".join(f"{r.get('window')}: {fmt_num(r.get('estimate'))} (k = {r.get('k')})"
                      for r in pts)
     return Markup(s.render(width, height, title, desc or "no pooled windows", pid,
-                           "robust-svg trajectory-svg", True, min_width=320))
+                           "robust-svg trajectory-svg", inline, min_width=320))
 
 
-def tsa_svg(seq: Mapping[str, Any], *, title: str, pid: str) -> Markup:
+def tsa_svg(seq: Mapping[str, Any], *, title: str, pid: str, inline: bool = True) -> Markup:
     """Trial sequential monitoring plot: cumulative Z against accrued participants, with the
     O'Brien-Fleming boundaries at the looks, the conventional ±1.96 and the required
     information size."""
@@ -340,12 +343,14 @@ def tsa_svg(seq: Mapping[str, Any], *, title: str, pid: str) -> Markup:
            extra=f'transform="rotate(-90 14 {(top + height - bottom) / 2:.1f})"')
     desc = (f"Z curve over {len(looks)} looks; required information size {ris:.0f}; "
             f"boundary crossed: {'yes' if seq.get('crossed') else 'no'}.")
-    return Markup(s.render(width, height, title, desc, pid, "robust-svg tsa-svg", True,
+    return Markup(s.render(width, height, title, desc, pid, "robust-svg tsa-svg", inline,
                            min_width=320))
 
 
-def robustness_svg(kind: str, panel: Any, analysis: Mapping[str, Any], **kw: Any) -> Markup:
-    """One figure of the robustness section for the template: ``kind`` names the plot."""
+def robustness_svg(kind: str, panel: Any, analysis: Mapping[str, Any], *,
+                   inline: bool = True) -> Markup:
+    """One figure of the robustness section: ``kind`` names the plot. The page draws it inline
+    (``inline=True``, scales with the page); ``plots/`` keeps it as a standalone file."""
     aid = slug(analysis.get("analysis_id"))
     label = analysis.get("outcome_label") or aid
     log = analysis.get("scale") == "log"
@@ -356,21 +361,21 @@ def robustness_svg(kind: str, panel: Any, analysis: Mapping[str, Any], **kw: Any
                 for r in panel]
         main = next((s for s in analysis.get("subsets") or [] if s["id"] == "main"), None)
         return interval_svg(rows, log=log, title=f"{what}: {label}", pid=f"{kind}-{aid}",
-                            pooled=main, kind=kind)
+                            pooled=main, kind=kind, inline=inline)
     if kind == "subsets":
         return interval_svg([s for s in panel if s.get("k")], log=log,
                             title=f"Sensitivity analyses: {label}", pid=f"subsets-{aid}",
-                            kind="subsets")
+                            kind="subsets", inline=inline)
     if kind == "funnel":
         return funnel_svg(panel, title=f"Contour-enhanced funnel plot: {label}",
-                          pid=f"funnel-{aid}")
+                          pid=f"funnel-{aid}", inline=inline)
     if kind == "bubble":
         return bubble_svg(panel, title=f"Meta-regression on {panel.get('label')}: {label}",
                           xlabel=str(panel.get("label")),
-                          pid=f"bubble-{aid}-{slug(panel.get('moderator'))}")
+                          pid=f"bubble-{aid}-{slug(panel.get('moderator'))}", inline=inline)
     if kind == "trajectory":
         return trajectory_svg(panel, log=log, title=f"Effect over time: {label}",
-                              pid=f"trajectory-{aid}")
+                              pid=f"trajectory-{aid}", inline=inline)
     if kind == "tsa":
-        return tsa_svg(panel, title=f"Sequential monitoring: {label}", pid=f"tsa-{aid}")
+        return tsa_svg(panel, title=f"Sequential monitoring: {label}", pid=f"tsa-{aid}", inline=inline)
     raise ValueError(f"unknown robustness figure {kind!r}")

@@ -75,8 +75,8 @@ def test_all_is_exactly_the_public_api() -> None:
     public = {name for name in dir(report) if not name.startswith("_")}
     modules = {"forest", "prisma", "rob"}
     assert set(report.__all__) == public - modules
-    assert set(report.__all__) == {"render", "forest_svg", "prisma_svg", "rob_summary_svg",
-                                   "rob_traffic_light_svg"}
+    assert set(report.__all__) == {"render", "forest_svg", "plot_files", "prisma_svg",
+                                   "rob_summary_svg", "rob_traffic_light_svg"}
 
 
 def test_template_environment_autoescapes() -> None:
