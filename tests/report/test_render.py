@@ -393,3 +393,18 @@ def test_forest_footnotes_say_flags_in_words(context: dict) -> None:
     assert "(b) MSC arms combined into one group" in svg
     assert "(c) new flag x" in svg
     assert "sd_from_iqr_wan2014" not in svg
+
+
+def test_changes_name_each_estimates_measure(context: dict) -> None:
+    """An MD and an SMD of the same trial differ; the table must say which is which."""
+    moved = copy.deepcopy(context)
+    new = {"estimate": -1.5, "ci_low": -3.49, "ci_high": 0.49}
+    moved["changes"]["estimates_moved"] = [
+        {"analysis_id": "meld-3m", "title": "MELD score, main", "measure": "MD", "old": None,
+         "new": {**new, "k": 1}, "significance_flipped": False},
+        {"analysis_id": "meld-time-3m", "title": "MELD score at 3 months", "measure": "SMD",
+         "old": None, "new": {"estimate": -0.48, "ci_low": -1.14, "ci_high": 0.18, "k": 1},
+         "significance_flipped": False}]
+    text = re.sub(r"<[^>]+>", "", _section(render(moved), "changes"))
+    assert "MD -1.50 [-3.49, 0.49]" in text
+    assert "SMD -0.48 [-1.14, 0.18]" in text
