@@ -408,3 +408,16 @@ def test_changes_name_each_estimates_measure(context: dict) -> None:
     text = re.sub(r"<[^>]+>", "", _section(render(moved), "changes"))
     assert "MD -1.50 [-3.49, 0.49]" in text
     assert "SMD -0.48 [-1.14, 0.18]" in text
+
+
+def test_not_assessable_robustness_names_analyses_apart(context: dict) -> None:
+    """A main analysis and a dose meta-regression of one outcome are not listed as twins."""
+    ctx = copy.deepcopy(context)
+    ctx["robustness"] = {"analyses": [
+        {"analysis_id": "meld-3m", "title": "MELD score, main time point", "outcome_label":
+         "MELD score", "main": True, "status": "not_assessable", "reason": "not assessable: k = 0"},
+        {"analysis_id": "meld-dose", "title": "MELD score by cell dose", "outcome_label":
+         "MELD score", "main": False, "status": "not_assessable",
+         "reason": "not assessable: k = 0"}]}
+    text = re.sub(r"<[^>]+>", "", _section(render(ctx), "robustness"))
+    assert "MELD score (k = 0); MELD score by cell dose (k = 0)." in text
