@@ -250,9 +250,10 @@ def at_a_glance(context: dict[str, Any]) -> list[dict[str, str]]:
         text = f"{ch.get('heading') or 'Changes'}: "
         text += (f"{_n(len(added), 'trial')} added ({_names([str(a) for a in added])})"
                  if added else "no trial added")
-        for key, what in (("values_added", "added"), ("values_changed", "changed")):
+        # each entry is one (analysis, trial) pair that gained or changed values, not one value
+        for key, what in (("values_added", "new values"), ("values_changed", "changed values")):
             if ch.get(key):
-                text += f"; {_n(len(ch[key]), 'value')} {what}"
+                text += f"; {what} in {_n(len(ch[key]), 'analysis', 'analyses')}"
         text += f"; {_n(len(moved), 'estimate')} moved"
         flipped = ch.get("conclusions_flipped") or 0
         text += f"; {_n(flipped, 'conclusion')} changed." if flipped else "; no conclusion changed."

@@ -158,7 +158,8 @@ def test_at_a_glance_reports_certainty_and_changes() -> None:
     assert msgs["Certainty"] == ("Certainty of the evidence (automated GRADE draft) — "
                                  "Moderate: ALT; Low: MELD score, AST.")
     assert msgs["What\u2019s new"] == ("Changes since 0.1.0 (unreleased): 1 trial added "
-                                       "(Smith 2024); 1 value added; 2 estimates moved; 1 conclusion "
+                                       "(Smith 2024); new values in 1 analysis; 2 estimates moved; "
+                                       "1 conclusion "
                                        "changed.")
 
 
@@ -169,3 +170,16 @@ def test_at_a_glance_says_which_included_trials_are_not_randomised() -> None:
     assert _glance(ctx)["Trials"] == (
         "3 trials included, 1 confirmed randomised (1 not confirmed by the reports read so far; "
         "1 not randomised); 1 excluded, each with its reason.")
+
+
+def test_at_a_glance_counts_analyses_not_values_when_a_trial_is_filled_in() -> None:
+    """Two values of one trial reach six analyses: "6 values added" overstated what arrived."""
+    titles = ["main", "at 3 months", "by route", "by etiology", "by dose", "by cell type"]
+    ctx = _glance_context(changes={
+        "previous_version": "0.1.0", "heading": "Changes since 0.1.0 (unreleased)",
+        "trials_added": [], "estimates_moved": [{}], "conclusions_flipped": 0,
+        "values_added": [f"Suk 2016: MELD score {t}" for t in titles],
+        "values_changed": ["Suk 2016: MELD score main"]})
+    assert _glance(ctx)["What\u2019s new"] == (
+        "Changes since 0.1.0 (unreleased): no trial added; new values in 6 analyses; changed "
+        "values in 1 analysis; 1 estimate moved; no conclusion changed.")
