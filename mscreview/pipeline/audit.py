@@ -177,7 +177,8 @@ def _sign_fix(r: _Result) -> str | None:
             ok = stats.check_p_value(e, lo, hi, r.row["p_reported"], decimals=r.decimals,
                                      ratio=r.ratio).consistent
         if ok:
-            fixes.append(f"{names[i]} {_fmt(values[i], r.decimals[i])}")
+            fixes.append(f"{names[i]} is {_fmt(values[i], r.decimals[i])}, not "
+                         f"{_fmt(r.numbers[i], r.decimals[i])}")
     if len(fixes) != 1:
         return None
     return f"every printed number agrees if the {fixes[0]} (a sign error)"

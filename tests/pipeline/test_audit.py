@@ -61,13 +61,13 @@ def test_sign_error_is_named() -> None:
     message = out[0]["flags"][1]["message"]
     assert "p = 0.050" in message and "0.042 to 0.059" in message
     assert "the CI excludes 0 while p >= 0.05" in message
-    assert "upper limit 0.05 (a sign error)" in message
+    assert "agrees if the upper limit is 0.05, not -0.05 (a sign error)" in message
 
 
 def test_estimate_outside_its_ci() -> None:
     out = audit_results([_row("x", -0.02, -0.30, -0.26, "0.89", measure="SMD")])
     assert _checks(out, "x") == ["ci_contains_estimate", "p_value"]
-    assert "upper limit 0.26" in out[0]["flags"][0]["message"]
+    assert "upper limit is 0.26, not -0.26" in out[0]["flags"][0]["message"]
 
 
 def test_printed_precision_comes_from_the_quote() -> None:
