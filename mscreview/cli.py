@@ -413,7 +413,7 @@ def diff(old: str | None, new: str, fmt: str, old_results: Path | None,
          new_results: Path | None, check_conclusions: bool) -> None:
     """Rows and pooled estimates changed between two states of the evidence.
 
-    OLD and NEW are released versions (0.2.0), git refs (main, HEAD~3) or WORKTREE; the default
+    OLD and NEW are released versions (0.2.0, or v0.2.0), git refs (main, HEAD~3) or WORKTREE; the default
     compares the last release with the working tree. Conclusions whose significance flipped are
     marked.
 

@@ -68,6 +68,9 @@ def _load_state(root: Path, spec: str) -> State:
         results = json.loads(results_path.read_text()) if results_path.exists() else None
         label = "working tree"
     else:
+        if (spec[:1] == "v" and SEMVER.match(spec[1:])
+                and _git(root, "rev-parse", "--verify", "--quiet", f"{spec}^{{commit}}") is None):
+            spec = spec[1:]  # the tag's name (v0.1.0) of a release whose tag is not made yet
         ref = spec
         results = None
         if SEMVER.match(spec):

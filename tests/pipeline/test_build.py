@@ -176,6 +176,9 @@ def test_diff_finds_an_untagged_release_by_its_kept_results(tmp_path: Path) -> N
     d = diff_states(root)  # default: the last release (0.1.0) against the working tree
     assert d.old == "0.1.0"
     assert [k for k, _ in d.rows["studies"]["changed"]] == [("testa2020",)]
+    # the tag's name, as CONTRIBUTING spells it (vX.Y.Z), names the same release
+    tagged = diff_states(root, "v0.1.0")
+    assert tagged.old == "0.1.0" and tagged.rows == d.rows
 
 
 def test_csv_downloads_neutralise_formulas(tmp_path: Path) -> None:
