@@ -421,3 +421,18 @@ def test_not_assessable_robustness_names_analyses_apart(context: dict) -> None:
          "reason": "not assessable: k = 0"}]}
     text = re.sub(r"<[^>]+>", "", _section(render(ctx), "robustness"))
     assert "MELD score (k = 0); MELD score by cell dose (k = 0)." in text
+
+
+def test_summary_row_without_data_says_so_once(context: dict) -> None:
+    """'No usable data: No included trial has usable ...' said it twice."""
+    ctx = copy.deepcopy(context)
+    base = {k: v for k, v in ctx["summary"][0].items() if k not in ("certainty", "estimate")}
+    ctx["summary"] = [
+        {**base, "status": "no_data", "certainty": None, "missing_text":
+         "No included trial has usable MELD score data at the main time window (3 months)."},
+        {**base, "outcome_label": "Albumin", "status": "no_data", "certainty": None,
+         "missing_text": "2 values missing (see the call for data)."}]
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", _section(render(ctx), "summary")))
+    assert "No usable data: No included" not in text
+    assert " No included trial has usable MELD score data" in text
+    assert "No usable data: 2 values missing" in text
