@@ -205,6 +205,7 @@ def safety(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         ``serious``, ``k`` (trials with both arms counted), ``events_exp``/``n_exp``/
         ``events_ctl``/``n_ctl``, ``event_rate``, ``rare``, ``primary`` (the measure to read
         first), ``difference_per_1000`` (the M-H risk difference x 1,000 with its CI),
+        ``zero_corrected`` (trials with a zero cell, to which 0.5 is added),
         ``analyses`` (RR and RD records shaped like ``context["analyses"]``, plus PETO when
         rare), ``excluded`` (every extracted count not used, with the reason) and ``missing``
         (counts the sources do not give: the call for data).
@@ -310,5 +311,7 @@ def _event(key: str, studies: dict[str, list[dict[str, Any]]], parts: dict[str, 
         "events_ctl": sum(p["events2"] for p in pairs), "n_ctl": sum(p["n2"] for p in pairs),
         "event_rate": rate, "rare": rare, "primary": "PETO" if rare else "RR",
         "difference_per_1000": per_1000,
+        "zero_corrected": sum(1 for p in pairs if 0 in (p["events1"], p["events2"])
+                              or p["events1"] == p["n1"] or p["events2"] == p["n2"]),
         "analyses": analyses, "excluded": excluded, "missing": analyses[0]["missing"],
     }

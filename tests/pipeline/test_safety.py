@@ -80,6 +80,8 @@ def test_double_zero_trials_leave_rr_and_stay_in_rd(synthetic_safety) -> None:  
     assert FLAG_ZERO in rd_row["flags"]
     assert rr["total"]["k"] == rd["total"]["k"] - 1
     assert any("0.5 added" in n for n in rd["total"]["notes"])
+    zero = {r["study_id"] for r in rd["rows"] if FLAG_ZERO in r["flags"]}
+    assert fever["zero_corrected"] == len(zero) >= 1  # the safety table's note counts them
 
 
 def test_pooled_numbers_are_the_engines(synthetic_safety) -> None:  # type: ignore[no-untyped-def]

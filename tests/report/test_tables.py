@@ -133,6 +133,11 @@ def test_safety_notes_are_separate_sentences() -> None:
     cell = re.findall(r'<td class="small">(.*?)</td>', section, flags=re.S)[0]
     assert cell == ("No trial counts it in both arms. Rare (&lt; 1%): Peto OR read first. "
                     "2 counts not used (see below). 4 missing (call for data).")
+    ctx["safety"]["events"][0].update(k=1, zero_corrected=1, missing=[])
+    html = render(ctx)
+    section = html[html.index('<section id="safety"'):]
+    cell = re.findall(r'<td class="small">(.*?)</td>', section, flags=re.S)[0]
+    assert "0.5 added to every cell of 1 trial with no events (or all) in an arm." in cell
 
 
 def test_adverse_events_from_a_secondary_source_say_so() -> None:
