@@ -259,6 +259,11 @@ def _prisma(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
                 rd[stage][item] = n
         else:
             rd[stage] = n
+    for r in _rows(con, """SELECT round, count(*) FILTER (WHERE decision = 'include') AS inc,
+                                   count(*) FILTER (WHERE decision = 'pending') AS pending
+                            FROM candidates GROUP BY round"""):
+        if r["round"] in rounds:  # PRISMA 2020: reports of the new studies; ongoing studies
+            rounds[r["round"]].update(reports_included=r["inc"], awaiting=r["pending"])
     order = list(SOURCE_KINDS.values()) + ["Other sources"]
     for rd in rounds.values():
         rd["identified"] = dict(sorted(rd["identified"].items(), key=lambda kv: order.index(kv[0])))

@@ -110,8 +110,11 @@ def prisma_svg(prisma: Mapping[str, Any], inline: bool = True) -> str:
     detail = rnd.get("identified_detail") or {}
     r1_main = [("Records identified from:", True)]
     for kind, n in identified.items():
-        r1_main.append((f"{kind} {_n(n)}", False))
         named = detail.get(kind) or {}
+        if len(named) == 1 and next(iter(named.values())) == n:  # one line, not kind then name
+            r1_main.append((f"{next(iter(named))} {_n(n)}", False))
+            continue
+        r1_main.append((f"{kind} {_n(n)}", False))
         if named:
             r1_main.append(("\u2003" + "; ".join(f"{name} {fmt_count(c)}"
                                                  for name, c in named.items()), False))
@@ -134,12 +137,17 @@ def prisma_svg(prisma: Mapping[str, Any], inline: bool = True) -> str:
         (f"{reason} {_n(n)}", False) for reason, n in ft_reasons.items()]
     new_label = "New studies included in review" if updated else "Studies included in review"
     r4_main = [(f"{new_label} {_n(rnd.get('included_new'))}", True)]
+    if rnd.get("reports_included") is not None:
+        reports_label = "Reports of new included studies" if updated else "Reports of included studies"
+        r4_main.append((f"{reports_label} {_n(rnd.get('reports_included'))}", False))
+    r4_side = ([(f"Ongoing studies, awaiting results {_n(rnd.get('awaiting'))}", False)]
+               if rnd.get("awaiting") else None)
     r5_main = [(f"Total studies included in review {_n(prisma.get('included_total'))}", True)]
 
     rows: list[tuple[str, list[tuple[str, bool]], list[tuple[str, bool]] | None]] = [
         ("id", r1_main, r1_side), ("scr", r2_main, r2_side)]
     rows += [("scr", m, s) for m, s in sought_rows]
-    rows += [("scr", r3_main, r3_side), ("inc", r4_main, None)]
+    rows += [("scr", r3_main, r3_side), ("inc", r4_main, r4_side)]
     if updated:
         rows.append(("inc", r5_main, None))
 
@@ -176,7 +184,8 @@ def prisma_svg(prisma: Mapping[str, Any], inline: bool = True) -> str:
         mh = d.box(main_x, py, main_w, main, min_h=ph if side else 0)
         if side:
             d.box(side_x, py, side_w, side, min_h=ph)
-            d.arrow([(main_x + main_w, py + mh / 2), (side_x, py + mh / 2)])
+            if side is not r4_side:  # ongoing studies sit beside the included ones: no flow
+                d.arrow([(main_x + main_w, py + mh / 2), (side_x, py + mh / 2)])
         if i + 1 < len(rows):
             d.arrow([(main_x + main_w / 2, py + mh), (main_x + main_w / 2, positions[i + 1][0])])
         prev_total_y = py + mh / 2
@@ -196,6 +205,10 @@ def prisma_svg(prisma: Mapping[str, Any], inline: bool = True) -> str:
                  f"reports assessed {fmt_count(rnd.get('assessed'))}",
                  f"reports excluded {fmt_count(_sum(ft_reasons))}",
                  f"new studies included {fmt_count(rnd.get('included_new'))}"]
+    if rnd.get("reports_included") is not None:
+        desc_bits.append(f"reports of new included studies {fmt_count(rnd['reports_included'])}")
+    if rnd.get("awaiting"):
+        desc_bits.append(f"ongoing studies awaiting results {fmt_count(rnd['awaiting'])}")
     if updated:
         desc_bits += [f"studies from previous version {fmt_count(previous)}",
                       f"total studies included {fmt_count(prisma.get('included_total'))}"]

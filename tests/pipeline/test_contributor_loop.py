@@ -336,6 +336,12 @@ def test_identification_boxes_name_source_kinds_not_channels(tmp_path: Path) -> 
     assert prisma["included_analysed"] == len(included)
     assert [d["label"] for d in prisma["excluded_after_inclusion"]] == [
         r["label"] for r in sorted(dropped, key=lambda r: (r["year"], r["label"]))]
+    for name, rd in rounds.items():  # every assessed report has a box (PRISMA 2020)
+        decisions = [r["decision"] for r in _rows(ROOT / "data" / "candidates.csv")
+                     if r["round"] == name]
+        if decisions:
+            assert (rd["reports_included"], rd["awaiting"]) == (
+                decisions.count("include"), decisions.count("pending"))
 
 
 # --------------------------------------------------------------------------- CONTRIBUTING

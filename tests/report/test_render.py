@@ -436,3 +436,23 @@ def test_summary_row_without_data_says_so_once(context: dict) -> None:
     assert "No usable data: No included" not in text
     assert " No included trial has usable MELD score data" in text
     assert "No usable data: 2 values missing" in text
+
+
+def test_prisma_boxes_the_reports_of_new_studies_and_ongoing_studies(context: dict) -> None:
+    """Every assessed report has a box: excluded, a report of an included study, or ongoing."""
+    prisma = copy.deepcopy(context["prisma"])
+    prisma["rounds"][-1].update(reports_included=3, awaiting=2)
+    text = " ".join(re.findall(r"<text[^>]*>([^<]*)</text>", prisma_svg(prisma)))
+    assert "Reports of new included studies (n = 3)" in text
+    assert "Ongoing studies, awaiting results (n = 2)" in text
+    del prisma["rounds"][-1]["reports_included"], prisma["rounds"][-1]["awaiting"]
+    text = " ".join(re.findall(r"<text[^>]*>([^<]*)</text>", prisma_svg(prisma)))
+    assert "Reports of" not in text and "Ongoing" not in text  # no candidates: no boxes
+
+
+def test_prisma_names_a_single_registry_once(context: dict) -> None:
+    prisma = copy.deepcopy(context["prisma"])
+    prisma["rounds"][-1]["identified"] = {"Trial registries": 12}
+    prisma["rounds"][-1]["identified_detail"] = {"Trial registries": {"ClinicalTrials.gov": 12}}
+    text = " ".join(re.findall(r"<text[^>]*>([^<]*)</text>", prisma_svg(prisma)))
+    assert "ClinicalTrials.gov (n = 12)" in text and "Trial registries" not in text
