@@ -211,7 +211,8 @@ def add_trial_cmd(trial_file: Path | None, package: Path, show_template: bool, u
     if not counts:
         click.echo(f"{verb} {change.study_id}: nothing changed (every value is already there)")
         return
-    click.echo(f"{verb} {change.study_id}: " + ", ".join(f"{n} {name}" for name, n in counts.items()))
+    click.echo(f"{verb} {change.study_id}: rows per resource: "
+               + ", ".join(f"{name} {n}" for name, n in counts.items()))
     if update:
         click.echo(render_changes(change, keys))
 
@@ -259,7 +260,8 @@ def call_for_data_cmd(study_id: str, package: Path, form: bool, out: Path | None
 
     if form:
         path = _call(write_form, package, study_id, out)
-        click.echo(f"form: {path} (fill every <...>, then mscreview add-trial --update {path})")
+        click.echo(f"form: {path}\nfill every <...>, then check with: mscreview add-trial --update "
+                   f"--dry-run {path}\nand write with:  mscreview add-trial --update {path}")
         return
     click.echo(render_missing(study_id, _call(missing_values, package, study_id)))
 

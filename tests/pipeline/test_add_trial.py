@@ -49,7 +49,8 @@ def test_complete_trial_is_added_to_every_resource(package_copy: Path, tmp_path:
     result = CliRunner().invoke(cli, ["add-trial", str(screened_trial(tmp_path)),
                                       "--package", str(package_copy)])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("added zeta2030: ")
+    assert result.output.startswith("added zeta2030: rows per resource: ")
+    assert "candidates 1" in result.output  # no '1 candidates'
     assert validate_package(package_copy).problems == []
     data = package_copy.parent / "data"
     for name in ("studies", "sources", "arms", "continuous_outcomes", "dichotomous_outcomes",

@@ -83,6 +83,7 @@ def test_filling_one_missing_value_of_an_existing_trial(package: Path, tmp_path:
     code, out = _run("call-for-data", "xu2014", "--form", "--out", str(form), "--package",
                      str(package))
     assert code == 0, out
+    assert f"add-trial --update --dry-run {form}" in out  # the hint shows the check step first
     text = form.read_text()
     assert "study_id: xu2014" in text and "(unit g/L or g/dL)" in text
     assert "read: xu2014-abstract" in text and "central: <number>" in text
@@ -101,7 +102,7 @@ def test_filling_one_missing_value_of_an_existing_trial(package: Path, tmp_path:
     assert tree_digest(package.parent) == before
     code, out = _run("add-trial", "--update", str(filled), "--package", str(package))
     assert code == 0, out
-    assert out.startswith("updated xu2014: 1 continuous_outcomes")
+    assert out.startswith("updated xu2014: rows per resource: continuous_outcomes 1")
     assert validate_package(package).valid
     row = next(r for r in _rows(package.parent / "data" / "continuous_outcomes.csv")
                if (r["study_id"], r["arm_id"], r["outcome"], r["timepoint_weeks"]) ==
