@@ -56,8 +56,9 @@ def _changelog(text: str, version: str, date: str) -> str:
     if "## [Unreleased]" not in text:
         raise InputError("CHANGELOG.md has no '## [Unreleased]' section")
     body = re.split(r"\n## \[", text.split("## [Unreleased]", 1)[1], maxsplit=1)[0]
-    if not body.strip():
-        raise InputError("CHANGELOG.md: nothing under [Unreleased] to release")
+    if not [line for line in body.splitlines() if line.strip() and not line.startswith("#")]:
+        raise InputError("CHANGELOG.md: nothing under [Unreleased] to release (headings alone "
+                         "are not entries)")
     return text.replace("## [Unreleased]", f"## [Unreleased]\n\n## [{version}] - {date}", 1)
 
 

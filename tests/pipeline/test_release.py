@@ -50,6 +50,17 @@ def test_release_without_changelog_is_one_line(releasable: Path) -> None:
     assert report_digest(releasable) == before
 
 
+def test_release_with_only_headings_under_unreleased_is_refused(releasable: Path) -> None:
+    """QA: 'release' went ahead when [Unreleased] held only its '### Data' heading."""
+    (releasable / "CHANGELOG.md").write_text(CHANGELOG.replace("- synthetic change\n", ""))
+    before = report_digest(releasable)
+    code, output = _release()
+    assert code == 1
+    assert _one_line_error(output) == ("error: CHANGELOG.md: nothing under [Unreleased] to "
+                                       "release (headings alone are not entries)")
+    assert report_digest(releasable) == before
+
+
 def test_release_with_a_bad_source_date_epoch_is_one_line(releasable: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "tomorrow")
