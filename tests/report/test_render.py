@@ -456,3 +456,17 @@ def test_prisma_names_a_single_registry_once(context: dict) -> None:
     prisma["rounds"][-1]["identified_detail"] = {"Trial registries": {"ClinicalTrials.gov": 12}}
     text = " ".join(re.findall(r"<text[^>]*>([^<]*)</text>", prisma_svg(prisma)))
     assert "ClinicalTrials.gov (n = 12)" in text and "Trial registries" not in text
+
+
+def test_moved_estimates_name_a_shared_criterion_once(context: dict) -> None:
+    """QA: 'by 95% CI excluding no effect' repeated on every row of the moved-estimates table."""
+    ctx = copy.deepcopy(context)
+    first = ctx["changes"]["estimates_moved"][0]
+    second = {**first, "analysis_id": "meld-6m", "title": "MELD score at 6 months"}
+    ctx["changes"]["estimates_moved"] = [{**first, "criterion": "the same rule"},
+                                         {**second, "criterion": "the same rule"}]
+    section = _section(render(ctx), "changes")
+    assert section.count("the same rule") == 1 and "Conclusion judged by the same rule." in section
+    ctx["changes"]["estimates_moved"][1]["criterion"] = "another rule"
+    section = _section(render(ctx), "changes")
+    assert section.count("by the same rule") == 1 and section.count("by another rule") == 1
