@@ -38,8 +38,12 @@ def _problem(trial: TrialFile, row: Row, name: str, code: str, message: str) -> 
 
 
 def _count(table: Table, rnd: str, stage: str, item: str, *, create: dict[str, str] | None,
-           origin: Row) -> None:
-    """Add one to the count (round, stage, item); create the row (from ``create``) if absent."""
+           origin: Row, by: str) -> None:
+    """Add one to the count (round, stage, item); create the row (from ``create``) if absent.
+
+    An existing row's notes say what was added (``by``: the trial), so a note written for the
+    old count is not left describing a number that has changed.
+    """
     cells = {"round": rnd, "stage": stage, "item": item}
     i = table.find(cells)
     if i is None:
@@ -48,7 +52,10 @@ def _count(table: Table, rnd: str, stage: str, item: str, *, create: dict[str, s
         table.put({**cells, "count": "1", **create}, origin)
         return
     rec = dict(zip(table.header, table.records[i]))
-    table.put({**cells, "count": str(int(rec["count"] or 0) + 1)}, origin, merge=True)
+    notes = (rec.get("notes") or "").strip()
+    added = f"+1 by add-trial: {by}."
+    table.put({**cells, "count": str(int(rec["count"] or 0) + 1),
+               "notes": f"{notes} {added}" if notes else added}, origin, merge=True)
 
 
 def apply_screening(trial: TrialFile, tables: dict[str, Table], study: dict[str, str],
@@ -100,7 +107,7 @@ def apply_screening(trial: TrialFile, tables: dict[str, Table], study: dict[str,
             change["reason"] = cells["reason"]
         candidates.put(change, row, merge=True)
         _count(screening, rnd, "included_new", "total", create=_new_count(screening, rnd, study),
-               origin=row)
+               origin=row, by=study_id)
         return True
     if not cells.get("source_name"):
         _problem(trial, row, "source_name", "required",
@@ -124,11 +131,11 @@ def apply_screening(trial: TrialFile, tables: dict[str, Table], study: dict[str,
     }, row)
     create = _new_count(screening, rnd, study)
     _count(screening, rnd, "identified", cells["source_name"],
-           create={**create, "source_kind": kind}, origin=row)
-    _count(screening, rnd, "identified", "total", create=None, origin=row)
+           create={**create, "source_kind": kind}, origin=row, by=study_id)
+    _count(screening, rnd, "identified", "total", create=None, origin=row, by=study_id)
     for stage in ("screened", "assessed", "included_new"):
-        _count(screening, rnd, stage, "total", create=create, origin=row)
-    _count(screening, rnd, "included_total", "total", create=None, origin=row)
+        _count(screening, rnd, stage, "total", create=create, origin=row, by=study_id)
+    _count(screening, rnd, "included_total", "total", create=None, origin=row, by=study_id)
     return True
 
 

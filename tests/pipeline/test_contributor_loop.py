@@ -243,6 +243,10 @@ def test_prisma_moves_when_a_trial_is_added(package: Path, tmp_path: Path) -> No
     after = counts()
     for stage in ("screened", "assessed", "included_new"):
         assert int(after[(stage, "total")]) == int(before[(stage, "total")]) + 1, stage
+    notes = {r["stage"]: r["notes"] for r in _rows(screening)
+             if r["round"] == "update-2026-11" and r["item"] == "total"}
+    for stage in ("screened", "assessed", "included_new"):  # the old note is not left stale
+        assert notes[stage].endswith("+1 by add-trial: zeta2030."), notes[stage]
     assert after[("identified", "ClinicalTrials.gov")] == "1"
     row = next(r for r in _rows(screening) if r["item"] == "ClinicalTrials.gov")
     assert row["source_kind"] == "trial_registry"
