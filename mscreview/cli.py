@@ -26,7 +26,9 @@ EXIT_CONCLUSION_CHANGED = 3
 
 
 def _fail(err: MscreviewError) -> NoReturn:
-    click.echo(f"error: {printable(str(err))}", err=True)
+    lines = [printable(line) for line in str(err).splitlines()] or [""]
+    # a multi-line message (DuckDB's caret under the error) keeps its lines, each escaped
+    click.echo("error: " + "\n  ".join(line for line in lines), err=True)
     sys.exit(err.exit_code)
 
 

@@ -173,6 +173,16 @@ def test_error_messages_escape_control_characters(package_dir: Path) -> None:
     assert "\x1b" not in err and "no\\x1b[31m_table" in err
 
 
+def test_a_multi_line_error_keeps_its_lines(package_dir: Path) -> None:
+    """QA: DuckDB's caret line printed as a literal '\\n' on one line."""
+    code, _, err = _sql("SELEC 1")
+    assert code == 1 and "\\n" not in err
+    lines = err.splitlines()
+    assert any(line.startswith("error: cannot parse the query") for line in lines)
+    assert "LINE 1: SELEC 1" in err
+    assert any(line.strip() == "^^^^^" for line in lines)
+
+
 # --------------------------------------------------------------------------- export
 
 
