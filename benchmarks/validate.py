@@ -1,14 +1,23 @@
-"""Validation speed on a generated package with a large continuous_outcomes table.
+"""Validation speed and memory on a generated package with a large continuous_outcomes table.
 
-Prints rows/s for 25k, 50k and 100k rows (linear growth expected; target: 100k rows in 3 s or less)
-and, as a same-process baseline, the time of a bare ``csv.reader`` pass over the same file.
-Run: python benchmarks/validate.py [ROWS]
+Targets (issue 14), printed as ratios against anchors measured in the same run:
+- 100k rows: ``validate_package`` in 1.0 s or less, and at least 6x faster than frictionless
+  alone validating the same package (types, constraints, primary and foreign keys);
+- 1M rows: time linear in rows (seconds per 100k rows no worse than at 100k) and peak memory
+  (max RSS of the validating process) at most 1 GB.
+A second anchor is DuckDB alone: the same file loaded with the schema's types and every
+constraint, primary key and foreign key checked in plain SQL (the floor of this design).
+
+Run: python benchmarks/validate.py [ROWS ...]        (default 25000 100000 1000000)
+     python benchmarks/validate.py --no-frictionless  (skip the slow frictionless anchor)
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -17,9 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mscreview.validate import validate_package  # noqa: E402
-
 FIXTURE = ROOT / "tests" / "fixtures" / "valid" / "data"
+TARGET_100K_S = 1.0
+TARGET_SPEEDUP = 6.0
+TARGET_PEAK_MB = 1024
 
 
 def make_package(folder: Path, rows: int, times: tuple[float, ...] = (0, 4.3)) -> Path:
@@ -65,21 +75,109 @@ def make_package(folder: Path, rows: int, times: tuple[float, ...] = (0, 4.3)) -
     return folder / "datapackage.json"
 
 
+def duckdb_anchor(descriptor: Path) -> float:
+    """DuckDB alone: typed load of every resource plus each constraint, key and foreign key as
+    one plain query (no line numbers, no messages)."""
+    import duckdb
+
+    from mscreview.validate.cells import TYPE_MAP, ident, literal
+
+    t0 = time.perf_counter()
+    con = duckdb.connect()
+    package = json.loads(descriptor.read_text())
+    schemas = {}
+    for res in package["resources"]:
+        schema = json.loads((descriptor.parent / res["schema"]).read_text())
+        schemas[res["name"]] = schema
+        columns = ", ".join(f"{literal(f['name'])}: {literal(TYPE_MAP[f['type']])}"
+                            for f in schema["fields"])
+        missing = ", ".join(literal(m) for m in schema.get("missingValues", [""]))
+        con.execute(f"CREATE TABLE {ident(res['name'])} AS SELECT * FROM read_csv("
+                    f"{literal(str(descriptor.parent / res['path']))}, header = true, "
+                    f"auto_detect = false, columns = {{{columns}}}, nullstr = [{missing}])")
+    for name, schema in schemas.items():
+        checks = []
+        for f in schema["fields"]:
+            c, col = f.get("constraints", {}), ident(f["name"])
+            if c.get("required"):
+                checks.append(f"{col} IS NULL")
+            if "enum" in c:
+                checks.append(f"{col} NOT IN ({', '.join(literal(str(v)) for v in c['enum'])})")
+            if "pattern" in c:
+                checks.append(f"NOT regexp_full_match({col}, {literal(c['pattern'])})")
+            if "minimum" in c:
+                checks.append(f"{col} < {c['minimum']}")
+            if "maximum" in c:
+                checks.append(f"{col} > {c['maximum']}")
+        if checks:
+            con.execute(f"SELECT count(*) FROM {ident(name)} WHERE {' OR '.join(checks)}").fetchall()
+        key = schema.get("primaryKey")
+        if key:
+            cols = ", ".join(ident(k) for k in key)
+            con.execute(f"SELECT {cols} FROM {ident(name)} GROUP BY {cols} HAVING count(*) > 1"
+                        ).fetchall()
+        for fk in schema.get("foreignKeys", []):
+            target = fk["reference"]["resource"]
+            on = " AND ".join(f"t.{ident(b)} = s.{ident(a)}" for a, b in
+                              zip(fk["fields"], fk["reference"]["fields"]))
+            con.execute(f"SELECT count(*) FROM {ident(name)} s WHERE NOT EXISTS (SELECT 1 FROM "
+                        f"{ident(target)} t WHERE {on})").fetchall()
+    con.close()
+    return time.perf_counter() - t0
+
+
+def frictionless_anchor(descriptor: Path) -> float:
+    """frictionless alone, validating the same package (its own key checks included)."""
+    from frictionless import Package, system
+
+    t0 = time.perf_counter()
+    with system.use_context(trusted=False):
+        report = Package(str(descriptor)).validate(limit_errors=1000)
+    took = time.perf_counter() - t0
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type"])[:5]
+    return took
+
+
+def _ours_in_a_fresh_process(descriptor: Path) -> tuple[float, float]:
+    """(seconds, peak RSS in MB) of ``validate_package`` in a child process."""
+    code = ("import sys, time, resource\n"
+            f"sys.path.insert(0, {str(ROOT)!r})\n"
+            "from mscreview.validate import validate_package\n"
+            "t0 = time.perf_counter()\n"
+            f"report = validate_package({str(descriptor)!r})\n"
+            "took = time.perf_counter() - t0\n"
+            "assert report.valid, report.problems[:5]\n"
+            "print(took, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    took, peak = out.stdout.split()
+    return float(took), float(peak)
+
+
 def main() -> None:
-    sizes = [int(a) for a in sys.argv[1:]] or [25_000, 50_000, 100_000]
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    with_frictionless = "--no-frictionless" not in sys.argv
+    sizes = [int(a) for a in args] or [25_000, 100_000, 1_000_000]
+    per_100k: dict[int, float] = {}
     for rows in sizes:
         with tempfile.TemporaryDirectory() as tmp:
-            pkg = make_package(Path(tmp), rows)
-            t0 = time.perf_counter()
-            with open(Path(tmp) / "data" / "continuous_outcomes.csv", newline="") as fh:
-                n = sum(1 for _ in csv.reader(fh)) - 1
-            base = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            report = validate_package(pkg)
-            took = time.perf_counter() - t0
-            assert report.valid, report.problems[:5]
-            print(f"{n:>7} rows: validate {took:6.2f} s  ({n / took:,.0f} rows/s); "
-                  f"csv.reader baseline {base:.3f} s; ratio {took / base:,.0f}x")
+            descriptor = make_package(Path(tmp), rows)
+            ours, peak = _ours_in_a_fresh_process(descriptor)
+            per_100k[rows] = ours / rows * 100_000
+            anchor = duckdb_anchor(descriptor)
+            line = (f"{rows:>8} rows: validate {ours:6.2f} s (peak {peak:5.0f} MB); "
+                    f"DuckDB alone {anchor:5.2f} s (ours/DuckDB {ours / anchor:4.1f}x)")
+            if with_frictionless and rows <= 100_000:
+                fl = frictionless_anchor(descriptor)
+                line += (f"; frictionless alone {fl:6.2f} s (frictionless/ours {fl / ours:4.1f}x, "
+                         f"target >= {TARGET_SPEEDUP:g}x)")
+            if rows == 100_000:
+                line += f"; target <= {TARGET_100K_S:g} s"
+            if rows >= 1_000_000:
+                base = per_100k.get(100_000)
+                if base:
+                    line += f"; s per 100k rows {per_100k[rows]:.2f} vs {base:.2f} at 100k"
+                line += f"; peak target <= {TARGET_PEAK_MB} MB"
+            print(line, flush=True)
 
 
 if __name__ == "__main__":

@@ -4,10 +4,10 @@ Why it exists: the CSVs are the record, but analyses need joins (arms with outco
 their covariates) and unit work that SQL states more plainly than Python. The database is a build
 product: it is rebuilt from the package each time, never edited.
 
-- Column types, NOT NULL and PRIMARY KEY are derived from the Table Schemas when the database is
-  built (there is no second, hand-written copy of the schema here).
-- Each CSV is loaded with DuckDB's ``read_csv`` (explicit columns and types, header row, the
-  schema's missing-value codes as NULL).
+- The tables are the validator's own load (:func:`mscreview.validate.validate_package` with
+  ``into``): each CSV is parsed once, checked, and its typed rows become the table. Column types,
+  NOT NULL and PRIMARY KEY are derived from the Table Schemas (there is no second, hand-written
+  copy of the schema here); an invalid package builds nothing.
 - Every ``sql/*.sql`` file (one ``CREATE OR REPLACE VIEW`` each) is run in file-name order.
 - The file is written beside ``out_path`` under a temporary name and renamed on success, so a
   failure never leaves a half-written database at ``out_path``.
@@ -15,13 +15,12 @@ product: it is rebuilt from the package each time, never edited.
   storage format (version 69) by default, which no 1.x DuckDB can read; ``v1.0.0`` is read by
   every DuckDB since 1.0, including the 2.x CLI.
 
-The caller (``pipeline``) validates the package first; errors here are still reported as
-:class:`~mscreview.errors.InputError` naming the resource.
+Nothing here imports SciPy or the validator until a database is built: ``sql`` and ``export``
+start fast.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import os
@@ -31,13 +30,18 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from mscreview import __version__
-from mscreview.errors import InputError
+from mscreview.errors import InputError, ProblemsError
+from mscreview.validate.cells import TYPE_MAP
+from mscreview.validate.cells import ident as _ident
+from mscreview.validate.cells import literal as _literal
+from mscreview.validate.load import create_table_sql
 
 __all__ = [
     "INFO_TABLE",
@@ -45,6 +49,7 @@ __all__ = [
     "SQL_DIR",
     "STORAGE_VERSION",
     "TYPE_MAP",
+    "Preloaded",
     "build_database",
     "connect_readonly",
     "copy_parquet",
@@ -53,6 +58,7 @@ __all__ = [
     "export_parquet",
     "own_relations",
     "package_relations",
+    "preload",
     "build_record",
     "run_query",
     "source_hash",
@@ -67,18 +73,6 @@ SQL_DIR = Path(__file__).resolve().parent / "sql"
 #: storage version 69, is not readable by any 1.x DuckDB). See duckdb.org, "Migrating to DuckDB
 #: 2.0" and "Storage Versions and Format".
 STORAGE_VERSION = "v1.0.0"
-
-#: Table Schema field type -> DuckDB column type.
-TYPE_MAP: dict[str, str] = {
-    "string": "VARCHAR",
-    "integer": "BIGINT",
-    "number": "DOUBLE",
-    "boolean": "BOOLEAN",
-    "date": "DATE",
-}
-
-#: Table Schema's default ``missingValues`` when a schema gives none.
-DEFAULT_MISSING_VALUES = [""]
 
 #: Helper table the views use for SDs derived from 95% CIs: ``t_{0.975, df}`` for df 1..100
 #: (Cochrane Handbook 6.5.2.2 uses t for n <= 100, z above).
@@ -133,16 +127,6 @@ QUERY_MEMORY_LIMIT = "2GB"
 _SAFE_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
 
-def _ident(name: str) -> str:
-    """Quote an SQL identifier (column names such as ``round`` or ``column`` are keywords)."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    """Quote an SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
-
-
 # --------------------------------------------------------------------------- the package
 
 
@@ -184,66 +168,6 @@ def _resources(
         if not paths or not all(isinstance(p, str) for p in paths):
             raise InputError(f"resource {name!r}: no local 'path'")
         yield name, [base / p for p in paths], schema
-
-
-def create_table_sql(table: str, schema: dict[str, Any]) -> str:
-    """``CREATE TABLE`` statement for one Table Schema.
-
-    Types follow :data:`TYPE_MAP`; ``constraints.required`` becomes NOT NULL,
-    ``constraints.unique`` UNIQUE and ``primaryKey`` PRIMARY KEY.
-    """
-    columns = []
-    for field in schema["fields"]:
-        name, kind = field.get("name"), field.get("type", "string")
-        if kind not in TYPE_MAP:
-            raise InputError(
-                f"table {table!r}, field {name!r}: Table Schema type {kind!r} has no DuckDB type "
-                f"here (known: {', '.join(sorted(TYPE_MAP))})"
-            )
-        constraints = field.get("constraints", {})
-        column = f"{_ident(name)} {TYPE_MAP[kind]}"
-        if constraints.get("required"):
-            column += " NOT NULL"
-        if constraints.get("unique"):
-            column += " UNIQUE"
-        columns.append(column)
-    key = schema.get("primaryKey")
-    if key:
-        key = [key] if isinstance(key, str) else key
-        columns.append(f"PRIMARY KEY ({', '.join(_ident(k) for k in key)})")
-    return f"CREATE TABLE {_ident(table)} (\n  " + ",\n  ".join(columns) + "\n)"
-
-
-def _read_csv_sql(paths: list[Path], schema: dict[str, Any]) -> str:
-    """``read_csv(...)`` call with the schema's columns, types and missing-value codes."""
-    columns = ", ".join(
-        f"{_literal(f['name'])}: {_literal(TYPE_MAP[f.get('type', 'string')])}"
-        for f in schema["fields"]
-    )
-    missing = schema.get("missingValues", DEFAULT_MISSING_VALUES)
-    files = ", ".join(_literal(str(p)) for p in paths)
-    return (
-        f"read_csv([{files}], header = true, auto_detect = false, delim = ',', quote = '\"', "
-        f"escape = '\"', encoding = 'utf-8', columns = {{{columns}}}, "
-        f"nullstr = [{', '.join(_literal(m) for m in missing)}])"
-    )
-
-
-def _check_header(table: str, path: Path, schema: dict[str, Any]) -> None:
-    """``read_csv`` with explicit columns ignores header names: make sure they are the schema's."""
-    expected = [f["name"] for f in schema["fields"]]
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            header = next(csv.reader(handle), None)
-    except FileNotFoundError:
-        raise InputError(f"{path}: file of resource {table!r} not found") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as err:
-        raise InputError(f"{path}: cannot read the header row ({err})") from None
-    if header != expected:
-        raise InputError(
-            f"{path}, line 1: header {header!r} differs from the Table Schema of {table!r} "
-            f"({expected!r})"
-        )
 
 
 # --------------------------------------------------------------------------- views
@@ -380,52 +304,117 @@ def _wan_divisors(con: duckdb.DuckDBPyConnection) -> None:
                     [(n, wan_xi(n), wan_eta(n)) for n in sizes])
 
 
+class Preloaded:
+    """A valid package's typed tables, loaded in memory by the validator: one read of its CSVs.
+
+    :func:`build_database` turns it into the package's database file; until then nothing is
+    written anywhere (a process killed meanwhile leaves no file behind). Close it when done.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, source: str, descriptor_file: Path):
+        self.con = con
+        self.source = source
+        self.descriptor_file = descriptor_file
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Preloaded:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _source(package_path: str | os.PathLike[str]) -> tuple[str | None, Path]:
+    """The package's source hash (None when unreadable: validation says why) and descriptor."""
+    try:  # before the load: a file changed meanwhile reads as stale
+        source: str | None = source_hash(package_path)
+    except InputError:
+        source = None
+    path = Path(package_path)
+    return source, (path / "datapackage.json" if path.is_dir() else path).resolve()
+
+
+def _invalid(report: Any) -> ProblemsError:
+    files = ", ".join(sorted({p.file for p in report.problems}))
+    return ProblemsError(report.sorted(), f"the database was not built (problems in {files}; "
+                         "run mscreview validate)")
+
+
+def preload(package_path: str | os.PathLike[str], *, today: date | None = None) -> Preloaded:
+    """Validate a data package and keep its typed tables in memory (see :class:`Preloaded`).
+
+    Raises
+    ------
+    ProblemsError
+        The package is invalid (every problem, with file, line and field).
+    """
+    from mscreview.validate import validate_package
+
+    source, descriptor_file = _source(package_path)
+    con = duckdb.connect()
+    try:
+        report = validate_package(package_path, into=con, today=today)
+        if not report.valid:
+            raise _invalid(report)
+        return Preloaded(con, source or source_hash(package_path), descriptor_file)
+    except BaseException:
+        con.close()
+        raise
+
+
 def build_database(
-    package_path: str | os.PathLike[str], out_path: str | os.PathLike[str]
+    package_path: str | os.PathLike[str], out_path: str | os.PathLike[str], *,
+    today: date | None = None, preloaded: Preloaded | None = None,
 ) -> Path:
-    """Build the DuckDB database of a data package; return the path written.
+    """Validate a data package and build its DuckDB database; return the path written.
 
     Parameters
     ----------
     package_path
-        ``datapackage.json`` or the folder holding it (validated by the caller).
+        ``datapackage.json`` or the folder holding it.
     out_path
         Database file to (re)place. Written under a temporary name in the same folder and
         renamed on success; on failure nothing is left behind and ``out_path`` is untouched.
+    today
+        The date validation bounds publication years by (default: today).
+    preloaded
+        The package already validated and loaded by :func:`preload`: its tables are copied
+        into the file (the CSVs are not read again). It stays open; the caller closes it.
 
     Raises
     ------
+    ProblemsError
+        The package is invalid (every problem, with file, line and field).
     InputError
-        A resource cannot be read or loaded (file, header, type, NOT NULL or key violation).
+        A view cannot be created.
     """
-    descriptor, base = _descriptor(package_path)
-    resources = list(_resources(descriptor, base))
-    source = source_hash(package_path)  # before the load: a file changed meanwhile reads as stale
-    descriptor_file = (base / "datapackage.json" if Path(package_path).is_dir()
-                       else Path(package_path)).resolve()
+    from mscreview.validate import validate_package
+
+    if preloaded is None:
+        source, descriptor_file = _source(package_path)
+    else:
+        source, descriptor_file = preloaded.source, preloaded.descriptor_file
     out = Path(out_path).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     tmp.unlink()  # DuckDB creates the file itself
-    con = duckdb.connect()
+    con = duckdb.connect() if preloaded is None else preloaded.con
     try:
         con.execute(
             f"ATTACH {_literal(str(tmp))} AS {_ALIAS} (STORAGE_VERSION {_literal(STORAGE_VERSION)})"
         )
-        con.execute(f"USE {_ALIAS}")
-        for name, paths, schema in resources:
-            for path in paths:
-                _check_header(name, path, schema)
-            con.execute(create_table_sql(name, schema))
-            try:
-                con.execute(
-                    f"INSERT INTO {_ident(name)} SELECT * FROM {_read_csv_sql(paths, schema)}"
-                )
-            except duckdb.Error as err:
-                first = str(err).strip().splitlines()[0]
-                raise InputError(f"resource {name!r} ({paths[0]}): cannot load: {first}") from None
+        if preloaded is None:  # validated and loaded straight into the file
+            con.execute(f"USE {_ALIAS}")
+            report = validate_package(package_path, into=con, today=today)
+            if not report.valid:
+                raise _invalid(report)
+        else:  # tables, types, NOT NULL and keys as the validator created them
+            con.execute(f"COPY FROM DATABASE memory TO {_ALIAS}")
+            con.execute(f"USE {_ALIAS}")
         _t_quantiles(con)
         _wan_divisors(con)
         for path in sql_files():
@@ -435,14 +424,23 @@ def build_database(
                 raise InputError(f"{path.name}: view cannot be created: {err}") from None
         con.execute(f"CREATE TABLE {INFO_TABLE} (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)")
         con.execute(f"INSERT INTO {INFO_TABLE} VALUES ('source_hash', ?), ('package', ?), "
-                    "('mscreview', ?)", [source, str(descriptor_file), __version__])
+                    "('mscreview', ?)", [source or source_hash(package_path),
+                                         str(descriptor_file), __version__])
         con.execute(f"CHECKPOINT {_ALIAS}")
         con.execute("USE memory")
         con.execute(f"DETACH {_ALIAS}")
-        con.close()
+        if preloaded is None:
+            con.close()
         os.replace(tmp, out)
     except BaseException:
-        con.close()
+        if preloaded is None:
+            con.close()
+        else:
+            try:
+                con.execute("USE memory")
+                con.execute(f"DETACH DATABASE IF EXISTS {_ALIAS}")
+            except duckdb.Error:
+                pass
         for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
             leftover.unlink(missing_ok=True)
         raise

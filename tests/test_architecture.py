@@ -21,7 +21,7 @@ ALLOWED = {
     "atomic": {"errors"},
     "tables": {"models"},
     "validate": {"models", "errors", "tables"},
-    "store": {"errors", "stats"},  # stats <- store (the Wan 2014 divisors of ref_wan)
+    "store": {"errors", "stats", "validate"},  # stats: the Wan 2014 divisors of ref_wan
     "plan": {"errors", "store"},
     "pipeline": {"stats", "validate", "store", "plan", "report", "models", "errors", "tables",
                  "atomic"},

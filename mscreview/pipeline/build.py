@@ -52,11 +52,13 @@ from typing import TYPE_CHECKING, Any
 from mscreview import __version__
 from mscreview.atomic import LOCK_NAME, TXN_DIR, Transaction, reading, writing
 from mscreview.errors import InputError, MscreviewError
-from mscreview.pipeline.database import require_valid
+from mscreview.pipeline.database import load_valid, require_valid
 from mscreview.tables import neutralise_formulas
 
 if TYPE_CHECKING:
     import duckdb
+
+    from mscreview.store import Preloaded
 
 __all__ = ["ENTRIES", "MANIFEST", "build", "claim_folder", "data_hash", "io_error",
            "make_folders", "previous_results", "read_manifest", "remove_if_failed", "source_date",
@@ -308,14 +310,16 @@ class Staged:
 
 def stage_report(txn: Transaction, prefix: str, descriptor_path: Path, *,
                  version: str | None = None, force: bool = False, quiet: bool = True,
-                 releasing: bool = False) -> Staged:
+                 releasing: bool = False, loaded: Preloaded | None = None) -> Staged:
     """Stage the whole report of a validated package as ``PREFIX/*`` in ``txn``.
 
     ``prefix`` is the output folder relative to the transaction's root ("" when the transaction
     is the output folder's own); ``version`` overrides the descriptor's (a release states the
     version it makes) and ``releasing`` says so (the report then compares with the release before,
     see :func:`previous_results`). Hold the package's lock and the folder's (see :func:`build`).
-    Nothing outside the transaction's staging folder is written.
+    Nothing outside the transaction's staging folder is written. ``loaded`` is the package
+    already validated and loaded (:func:`~mscreview.pipeline.database.load_valid`): its tables
+    become the database without a second read of the CSVs.
     """
     from mscreview.store import build_database, connect_readonly, copy_parquet, package_relations
 
@@ -333,7 +337,7 @@ def stage_report(txn: Transaction, prefix: str, descriptor_path: Path, *,
     work = txn.folder / "work"
     work.mkdir()
     progress("building the database")
-    db_path = build_database(descriptor_path, work / "mscreview.duckdb")
+    db_path = build_database(descriptor_path, work / "mscreview.duckdb", preloaded=loaded)
     parquet_dir = txn.folder_for(rel("parquet"), durable=False)
     con = connect_readonly(db_path, write_dir=parquet_dir)
     # the Parquet downloads are written by DuckDB's own threads while we pool and render
@@ -423,17 +427,21 @@ def build(package: Path | str = "datapackage.json", out: Path | str = "reports",
         # the package under its shared lock (exclusive when it is also the output folder: a
         # process must not take one flock twice), then the output folder under its own
         with (writing if same else reading)(root, "build"):
-            progress("validating the data package")
-            require_valid(descriptor_path)
-            if out.is_dir():
-                claim_folder(out, root, force)  # refused before anything is written, even a lock
-            with remove_if_failed(make_folders(out)), ExitStack() as stack:
-                if not same:
-                    stack.enter_context(writing(out, "build"))
-                txn = stack.enter_context(Transaction(out))
-                stage_report(txn, "", descriptor_path, force=force, quiet=quiet)
-                progress("publishing")
-                txn.commit()
+            # one read of the package: validated and loaded in memory at once, before anything
+            # is written to the output folder
+            progress("validating and loading the data package")
+            loaded = load_valid(descriptor_path)
+            with loaded:
+                if out.is_dir():
+                    claim_folder(out, root, force)  # refused before anything is written
+                with remove_if_failed(make_folders(out)), ExitStack() as stack:
+                    if not same:
+                        stack.enter_context(writing(out, "build"))
+                    txn = stack.enter_context(Transaction(out))
+                    stage_report(txn, "", descriptor_path, force=force, quiet=quiet,
+                                 loaded=loaded)
+                    progress("publishing")
+                    txn.commit()
     except OSError as err:
         raise io_error(err, out) from None
     except duckdb.Error as err:

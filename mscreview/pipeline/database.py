@@ -17,17 +17,23 @@ import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mscreview.atomic import Transaction, reading, writing
 from mscreview.errors import InputError, MscreviewError, ProblemsError, UsageError, printable
 from mscreview.validate import validate_package
 
+if TYPE_CHECKING:
+    from mscreview.store import Preloaded
+
 __all__ = ["make_database", "query_database", "export_all", "format_rows", "open_shell",
-           "require_valid", "current_database"]
+           "require_valid", "load_valid", "current_database"]
 
 #: Where ``sql`` keeps the database it builds itself (git-ignored), beside the descriptor.
 OWN_DATABASE = "mscreview.duckdb"
+
+
+_NOTHING_WRITTEN = "run mscreview validate; nothing was written"
 
 
 def require_valid(package: Path | str) -> Path:
@@ -37,8 +43,32 @@ def require_valid(package: Path | str) -> Path:
         package = package / "datapackage.json"
     report = validate_package(package)
     if not report.valid:
-        raise ProblemsError(report.sorted(), "run mscreview validate; nothing was written")
+        raise ProblemsError(report.sorted(), _NOTHING_WRITTEN)
     return package
+
+
+def load_valid(package: Path | str) -> Preloaded:
+    """``package`` validated and its typed tables loaded in memory, in one read of the CSVs
+    (:func:`mscreview.store.preload`); otherwise ProblemsError. Nothing is written."""
+    from mscreview.store import preload
+
+    package = Path(package)
+    if package.is_dir():
+        package = package / "datapackage.json"
+    try:
+        return preload(package)
+    except ProblemsError as err:
+        raise ProblemsError(err.problems, _NOTHING_WRITTEN) from None
+
+
+def _build(descriptor: Path, target: Path) -> Path:
+    """Validate the package and build its database at ``target`` in one load."""
+    from mscreview.store import build_database
+
+    try:
+        return build_database(descriptor, target)
+    except ProblemsError as err:
+        raise ProblemsError(err.problems, _NOTHING_WRITTEN) from None
 
 
 def make_database(package: Path | str, out: Path | str) -> Path:
@@ -46,7 +76,7 @@ def make_database(package: Path | str, out: Path | str) -> Path:
 
     An existing ``out`` is replaced only when it is a database built here (it records its source).
     """
-    from mscreview.store import build_database, build_record
+    from mscreview.store import build_record
 
     out = Path(out)
     descriptor = _descriptor_path(package)
@@ -57,7 +87,7 @@ def make_database(package: Path | str, out: Path | str) -> Path:
             if out.exists() and not build_record(out).get("source_hash"):
                 raise InputError(f"{out}: exists and is not a database built by mscreview, so it is "
                                  "not replaced; move it away, or choose another --out")
-            return build_database(require_valid(descriptor), out)
+            return _build(descriptor, out)
     except OSError as err:
         raise MscreviewError(f"{err.filename or out}: {err.strerror or err}") from None
 
@@ -78,7 +108,7 @@ def current_database(package: Path | str | None = None, db: Path | str | None = 
     no build is never overwritten; without a package to check against (a downloaded database),
     ``db`` is used as it is.
     """
-    from mscreview.store import build_database, build_record, source_hash
+    from mscreview.store import build_record, source_hash
 
     if package is None and db is not None:
         recorded = build_record(db).get("package")
@@ -111,7 +141,7 @@ def current_database(package: Path | str | None = None, db: Path | str | None = 
                 why = "first use"
             if notify is not None:
                 notify(f"building {target} ({why})")
-            return build_database(require_valid(descriptor), target)
+            return _build(descriptor, target)
     except OSError as err:
         raise MscreviewError(f"{err.filename or root}: {err.strerror or err}") from None
 

@@ -32,7 +32,7 @@ from mscreview.pipeline.build import (
     source_date,
     stage_report,
 )
-from mscreview.pipeline.database import require_valid
+from mscreview.pipeline.database import load_valid
 
 __all__ = ["bump", "keep_version", "release"]
 
@@ -129,20 +129,20 @@ def release(root: Path | str, part: str, *, quiet: bool = True) -> str:
                       "new version"), version, date)
             if (reports / "versions" / version).exists():
                 raise InputError(f"version {version} already exists under reports/versions/")
-            require_valid(descriptor_path)
-            if reports.is_dir():
-                claim_folder(reports, root, force=False)
-            # the report folder's own lock too, as build takes it (after the package's)
-            with remove_if_failed(make_folders(reports)), writing(reports, "release"), \
-                    Transaction(root) as txn:
-                staged = stage_report(txn, "reports", descriptor_path, version=version,
-                                      quiet=quiet, releasing=True)
-                descriptor["version"] = version
-                _stage_version(txn, root, version, descriptor, staged.results)
-                txn.write("datapackage.json",
-                          json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n")
-                txn.write("CHANGELOG.md", changelog)
-                txn.commit()
+            with load_valid(descriptor_path) as loaded:  # one read: validated and loaded
+                if reports.is_dir():
+                    claim_folder(reports, root, force=False)
+                # the report folder's own lock too, as build takes it (after the package's)
+                with remove_if_failed(make_folders(reports)), writing(reports, "release"), \
+                        Transaction(root) as txn:
+                    staged = stage_report(txn, "reports", descriptor_path, version=version,
+                                          quiet=quiet, releasing=True, loaded=loaded)
+                    descriptor["version"] = version
+                    _stage_version(txn, root, version, descriptor, staged.results)
+                    txn.write("datapackage.json",
+                              json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n")
+                    txn.write("CHANGELOG.md", changelog)
+                    txn.commit()
     except OSError as err:
         raise io_error(err, root) from None
     except duckdb.Error as err:

@@ -1,106 +1,179 @@
-"""Primary keys, foreign keys and sort order, checked on the raw records.
+"""Primary keys, foreign keys and sort order, as set-based SQL over the loaded tables.
 
-frictionless checks types and constraints; keys are checked here because (1) frictionless accepts
-nulls in composite primary keys, (2) its key checks cost more than all other row checks together
-(each foreign key re-reads the referenced table), and (3) here every problem keeps its physical
-line. Keys compare typed values: number fields as numbers ("13" = "13.0"), the rest as text.
+Keys compare typed values: number fields as numbers ("13" = "13.0"), the rest as text. A key with
+a missing part is not compared (the part is reported as required). frictionless accepts nulls in
+composite keys and re-reads each referenced table per foreign key; here every key check is one
+query. Two meaning rules live here too, because they are about keys: a key that differs from an
+earlier one only in letter case or surrounding spaces (the same record typed twice), and rows out
+of primary-key order (the writers keep files sorted, so diffs stay small).
 """
 
 from __future__ import annotations
 
-import bisect
+from collections.abc import Iterator
 from typing import Any
 
-from mscreview.models import MISSING_CODES
-from mscreview.tables import primary_key_sorter
-from mscreview.validate.problems import Report
-from mscreview.validate.reading import PackageFiles, RawTable
+import duckdb
+
+from mscreview.validate.cells import ident, literal
+from mscreview.validate.load import Loaded
+from mscreview.validate.problems import Report, shown
 
 __all__ = ["check_keys"]
 
 
-def _typed_tuples(table: RawTable, fields: list[str]) -> list[tuple[Any, ...] | None]:
-    """Typed key of each record; None when a key cell is missing (reported as 'required')."""
-    types = {f["name"]: f.get("type") for f in table.schema.get("fields", [])}
-    idx = [(table.header.index(f), types.get(f) in ("number", "integer")) for f in fields]
-    out: list[tuple[Any, ...] | None] = []
-    for rec in table.records:
-        key = []
-        for i, numeric in idx:
-            v = rec[i] if i < len(rec) else ""
-            if v in MISSING_CODES:
-                key = None
-                break
-            if numeric:
-                try:
-                    key.append(float(v))
-                    continue
-                except ValueError:
-                    pass
-            key.append(v)
-        out.append(None if key is None else tuple(key))
-    return out
+def _as_list(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value or [])
 
 
-def _check_primary_key(table: RawTable, report: Report) -> None:
-    key = table.schema.get("primaryKey", [])
-    if not key:
-        return
-    seen: dict[tuple[Any, ...], int] = {}
-    for line, k in zip(table.lines, _typed_tuples(table, key)):
-        if k is None:
-            continue
-        if k in seen:
-            report.add(table.file, line, ", ".join(key), "primary-key",
-                       f"duplicate primary key ({', '.join(map(str, k))}): line {seen[k]} has the "
-                       "same values")
+def _numeric(item: Loaded, name: str) -> bool:
+    return item.fields[item.index(name)].get("type") in ("number", "integer")
+
+
+def _key_value(item: Loaded, name: str, numeric: bool | None = None, alias: str = "") -> str:
+    """A key part as compared: the typed number, or the text of a present cell (NULL if
+    missing)."""
+    numeric = _numeric(item, name) if numeric is None else numeric
+    return f"CAST({alias}{ident(name)} AS DOUBLE)" if numeric else alias + ident(name)
+
+
+def _texts(item: Loaded, names: list[str], alias: str = "") -> str:
+    """The key values, for messages: a list of text."""
+    return "[" + ", ".join(f"CAST({alias}{ident(n)} AS VARCHAR)" for n in names) + "]"
+
+
+def _normal(item: Loaded, key: list[str]) -> list[str]:
+    """The key with letter case and surrounding spaces ignored."""
+    return [_key_value(item, k) if _numeric(item, k) else
+            f"lower(trim({ident(k)}, chr(32) || chr(9) || chr(10) || chr(160)))" for k in key]
+
+
+def _key_counts(item: Loaded, key: list[str]) -> str:
+    """(rows keyed, distinct keys, distinct keys ignoring case and spaces): all three equal
+    when the key has neither duplicates nor near-duplicates (the usual case, one pass)."""
+    values = [_key_value(item, k) for k in key]
+    present = " AND ".join(f"{v} IS NOT NULL" for v in values)
+    return (f"SELECT count(*), count(DISTINCT ({', '.join(values)})), "
+            f"count(DISTINCT ({', '.join(_normal(item, key))})) FROM {item.rows} WHERE {present}")
+
+
+def _primary_key(item: Loaded, key: list[str]) -> str:
+    """Duplicates of an earlier row's key, and keys differing from an earlier one only in
+    letter case or surrounding spaces; returns (line, code, detail, other line, cells)."""
+    values = [_key_value(item, k) for k in key]
+    present = " AND ".join(f"{v} IS NOT NULL" for v in values)
+    exact = f"[{', '.join(f'CAST({v} AS VARCHAR)' for v in values)}]"
+    return (f"SELECT __line, CASE WHEN __line > same THEN 'primary-key' ELSE "
+            "'near-duplicate-key' END, '', CASE WHEN __line > same THEN same ELSE near END, "
+            f"cells FROM (SELECT __line, {_texts(item, key)} AS cells, {exact} AS exact, "
+            f"min(__line) OVER (PARTITION BY {', '.join(values)}) AS same, "
+            f"first_value(__line) OVER w AS near, first_value({exact}) OVER w AS near_exact "
+            f"FROM {item.rows} WHERE {present} "
+            f"WINDOW w AS (PARTITION BY {', '.join(_normal(item, key))} ORDER BY __line)) "
+            "WHERE __line > same OR exact <> near_exact")
+
+
+def _sort_key(item: Loaded, key: list[str], alias: str) -> str:
+    """The primary key as the writers sort it: missing first, numbers as numbers (a cell that
+    is not of its type is reported, and sorts as missing here)."""
+    parts = []
+    for n, name in enumerate(key):
+        value = alias + ident(name)
+        if _numeric(item, name):
+            parts.append(f"r{n} := {value} IS NOT NULL, n{n} := coalesce({value}, 0)")
         else:
-            seen[k] = line
+            parts.append(f"t{n} := coalesce({value}, '')")
+    return f"struct_pack({', '.join(parts)})"
 
 
-def _check_sorted(table: RawTable, report: Report) -> None:
-    key, fn = primary_key_sorter(table.schema, table.header)
-    if not key:
-        return
-    keys = [fn(rec) for rec in table.records]
-    for n in range(1, len(keys)):
-        if keys[n] < keys[n - 1]:
-            # rows 0..n-1 are sorted: the row goes after the last of them with a key <= its own
-            at = bisect.bisect_right(keys, keys[n], 0, n)
-            shown = ", ".join(table.records[n][table.header.index(k)] for k in key)
-            where = (f"after line {table.lines[at - 1]}" if at > 0
-                     else f"before line {table.lines[0]} (first data row)")
-            report.add(table.file, table.lines[n], key[0], "not-sorted",
-                       f"rows must be sorted by the primary key ({', '.join(key)}): this row "
-                       f"({shown}) belongs {where}; run `mscreview format` to sort every file")
-            return
+def _sort_order(item: Loaded, key: list[str]) -> str:
+    """The first row out of primary-key order, found by pairing each row with the next one
+    (``__rid`` is file order; no sort needed)."""
+    return (f"SELECT * FROM (SELECT b.__line, 'not-sorted', CAST(b.__rid AS VARCHAR), "
+            f"a.__line, {_texts(item, key, 'b.')} FROM {item.rows} AS a JOIN {item.rows} AS b "
+            f"ON b.__rid = a.__rid + 1 WHERE {_sort_key(item, key, 'b.')} < "
+            f"{_sort_key(item, key, 'a.')} ORDER BY b.__line LIMIT 1)")
 
 
-def _check_foreign_keys(pkg: PackageFiles, table: RawTable, usable: set[str],
-                        report: Report) -> None:
-    for fk in table.schema.get("foreignKeys", []):
-        fields = fk.get("fields", [])
+def _belongs(con: duckdb.DuckDBPyConnection, item: Loaded, key: list[str], rid: int) -> str:
+    """Where the first row out of order belongs: after the last row before it (those are in
+    order) whose key is not larger than its own, or before the first data row."""
+    row = con.execute(
+        f"SELECT max(a.__line), (SELECT min(__line) FROM {item.rows}) FROM {item.rows} AS a, "
+        f"(SELECT * FROM {item.rows} WHERE __rid = {rid}) AS b WHERE a.__rid < {rid} "
+        f"AND {_sort_key(item, key, 'a.')} <= {_sort_key(item, key, 'b.')}").fetchone()
+    after, first = row if row is not None else (None, None)
+    return f"after line {after}" if after is not None else f"before line {first} (first data row)"
+
+
+def _foreign_keys(item: Loaded, loaded: dict[str, Loaded], report: Report) -> Iterator[str]:
+    for number, fk in enumerate(item.table.schema.get("foreignKeys", [])):
+        fields = _as_list(fk.get("fields"))
         ref = fk.get("reference", {})
-        target_name = ref.get("resource") or table.name
-        target = pkg.tables.get(target_name)
-        if target is None or target_name not in usable:
-            report.add(table.file, 0, ", ".join(fields), "foreign-key-skipped",
+        target_name = ref.get("resource") or item.name
+        target = loaded.get(target_name)
+        if target is None or not target.usable:
+            report.add(item.file, 0, ", ".join(fields), "foreign-key-skipped",
                        f"foreign key to '{target_name}' not checked: that resource is unreadable")
             continue
-        ref_fields = ref.get("fields", [])
-        allowed = {k for k in _typed_tuples(target, ref_fields) if k is not None}
-        where = f"{target.file.rsplit('/', 1)[-1]} ({', '.join(ref_fields)})"
-        for line, k in zip(table.lines, _typed_tuples(table, fields)):
-            if k is not None and k not in allowed:
-                shown = ", ".join(f"'{v}'" for v in k)
-                report.add(table.file, line, ", ".join(fields), "foreign-key",
-                           f"{shown} not found in {where}")
+        ref_fields = _as_list(ref.get("fields"))
+        pairs = []
+        for mine, theirs in zip(fields, ref_fields):
+            numeric = _numeric(item, mine) and _numeric(target, theirs)
+            pairs.append((_key_value(item, mine, numeric, "__s."),
+                          _key_value(target, theirs, numeric, "__t.")))
+        present = " AND ".join(f"{m} IS NOT NULL" for m, _ in pairs)
+        match = " AND ".join(f"{t} = {m}" for m, t in pairs)
+        yield (f"SELECT __line, 'foreign-key', '{number}', NULL, {_texts(item, fields, '__s.')} "
+               f"FROM {item.rows} AS __s WHERE {present} AND NOT EXISTS (SELECT 1 FROM "
+               f"{target.rows} AS __t WHERE {match})")
 
 
-def check_keys(pkg: PackageFiles, report: Report, usable: set[str]) -> None:
-    """Primary keys, sort order and foreign keys of the tables in ``usable``."""
-    for name in sorted(usable):
-        table = pkg.tables[name]
-        _check_primary_key(table, report)
-        _check_sorted(table, report)
-        _check_foreign_keys(pkg, table, usable, report)
+def _message(item: Loaded, loaded: dict[str, Loaded], code: str, detail: str,
+             other: int | None, cells: list[str]) -> tuple[str, str]:
+    """(field, message) of a key problem."""
+    if code == "foreign-key":
+        fk = item.table.schema["foreignKeys"][int(detail)]
+        ref = fk.get("reference", {})
+        target = loaded[ref.get("resource") or item.name]
+        where = f"{target.file.rsplit('/', 1)[-1]} ({', '.join(_as_list(ref.get('fields')))})"
+        return (", ".join(_as_list(fk.get("fields"))),
+                f"{', '.join(shown(c) for c in cells)} not found in {where}")
+    key = _as_list(item.table.schema.get("primaryKey"))
+    values = ", ".join(shown(c) for c in cells)
+    if code == "primary-key":
+        return ", ".join(key), f"duplicate primary key ({values}): line {other} has the same values"
+    if code == "near-duplicate-key":
+        return ", ".join(key), (f"the primary key ({values}) differs from line {other} only in "
+                                "letter case or spaces: the same record twice? Write the key "
+                                "exactly as on that line")
+    return key[0], (f"rows must be sorted by the primary key ({', '.join(key)}): this row "
+                    f"({', '.join(cells)}) belongs {detail}; run `mscreview format` to sort "
+                    "every file")
+
+
+def check_keys(con: duckdb.DuckDBPyConnection, loaded: dict[str, Loaded], report: Report) -> None:
+    """Primary keys, near-duplicate keys, sort order and foreign keys, in two statements."""
+    usable = {name: item for name, item in sorted(loaded.items()) if item.usable}
+    keys = {name: _as_list(item.table.schema.get("primaryKey")) for name, item in usable.items()}
+    keys = {name: key for name, key in keys.items() if key}
+    queries: list[tuple[str, str]] = []
+    if keys:
+        counts = " UNION ALL ".join(f"(SELECT {literal(name)}, * FROM ({_key_counts(usable[name], key)}))"
+                                    for name, key in keys.items())
+        for name, rows, distinct, normal in con.execute(counts).fetchall():
+            if not rows == distinct == normal:
+                queries.append((name, _primary_key(usable[name], keys[name])))
+    for name, item in usable.items():
+        if name in keys:
+            queries.append((name, _sort_order(item, keys[name])))
+        queries += [(name, q) for q in _foreign_keys(item, loaded, report)]
+    if not queries:
+        return
+    union = " UNION ALL ".join(f"(SELECT {literal(name)}, * FROM ({sql}))" for name, sql in queries)
+    for name, line, code, detail, other, cells in con.execute(union).fetchall():
+        item = loaded[name]
+        if code == "not-sorted":
+            detail = _belongs(con, item, keys[name], int(detail))
+        field, message = _message(item, loaded, code, detail, other, [c or "" for c in cells])
+        report.add(item.file, line, field, code, message)

@@ -14,17 +14,23 @@ Three rules, each reported on the line that would have to change:
 
 from __future__ import annotations
 
+import duckdb
+
 from mscreview.models import MISSING_CODES
+from mscreview.validate.cells import ident
+from mscreview.validate.load import Loaded
 from mscreview.validate.problems import Report
-from mscreview.validate.reading import PackageFiles, RawTable
 
 __all__ = ["check_prisma"]
 
 
-def _rows(table: RawTable) -> list[tuple[int, dict[str, str]]]:
-    width = len(table.header)
-    return [(line, dict(zip(table.header, rec))) for line, rec in zip(table.lines, table.records)
-            if len(rec) == width]
+def _rows(con: duckdb.DuckDBPyConnection, item: Loaded) -> list[tuple[int, dict[str, str]]]:
+    """The loaded rows as text (a missing value reads as ''), with their lines: these tables
+    are small."""
+    names = [f["name"] for f in item.fields]
+    columns = ", ".join(f"coalesce(CAST({ident(n)} AS VARCHAR), '')" for n in names)
+    found = con.execute(f"SELECT __line, {columns} FROM {item.rows} ORDER BY __line").fetchall()
+    return [(row[0], dict(zip(names, row[1:]))) for row in found]
 
 
 def _int(value: str) -> int | None:
@@ -34,15 +40,17 @@ def _int(value: str) -> int | None:
         return None
 
 
-def check_prisma(pkg: PackageFiles, report: Report, usable: set[str]) -> None:
+def check_prisma(con: duckdb.DuckDBPyConnection, loaded: dict[str, Loaded],
+                 report: Report) -> None:
     """Add the PRISMA consistency problems of the package to ``report``."""
+    usable = {name for name, item in loaded.items() if item.usable}
     if not {"screening", "studies"} <= usable:
         return
-    screening = pkg.tables["screening"]
-    rows = _rows(screening)
+    screening = loaded["screening"]
+    rows = _rows(con, screening)
     if not rows:
         return  # no search recorded: nothing to agree with
-    has_kind = "source_kind" in screening.header
+    has_kind = "source_kind" in screening.table.header
     for line, r in rows:
         if r["stage"] == "identified" and r["item"] != "total" and has_kind \
                 and r.get("source_kind", "") in MISSING_CODES:
@@ -51,11 +59,10 @@ def check_prisma(pkg: PackageFiles, report: Report, usable: set[str]) -> None:
                        "trial_registry, reference_list or web_page): the PRISMA box names the kind")
     included_new = {r["round"]: (line, _int(r["count"])) for line, r in rows
                     if r["stage"] == "included_new" and r["item"] == "total"}
-    candidates = pkg.tables.get("candidates")
     chosen: dict[str, set[str]] = {}
     chosen_ids: set[str] = set()
-    if candidates is not None and "candidates" in usable:
-        for _, c in _rows(candidates):
+    if "candidates" in usable:
+        for _, c in _rows(con, loaded["candidates"]):
             if c.get("decision") == "include":
                 study = c.get("study_id") or f"candidate {c['candidate_id']}"
                 chosen.setdefault(c["round"], set()).add(study)
@@ -69,7 +76,7 @@ def check_prisma(pkg: PackageFiles, report: Report, usable: set[str]) -> None:
                 report.add(screening.file, line, "count", "prisma-round-included",
                            f"round {rnd}: {shown}, but candidates.csv marks records of {n} "
                            f"stud{'ies' if n != 1 else 'y'} of the round 'include'")
-    studies = _rows(pkg.tables["studies"])
+    studies = _rows(con, loaded["studies"])
     included = [r["study_id"] for _, r in studies if r.get("included", "").lower() in ("true", "1")]
     dropped = [r["study_id"] for _, r in studies if r.get("included", "").lower() not in ("true", "1")
                and (r.get("seed_ref", "") not in MISSING_CODES or r["study_id"] in chosen_ids)]

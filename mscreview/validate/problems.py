@@ -9,7 +9,18 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
-__all__ = ["Problem", "Report", "format_lines", "format_text", "format_json", "format_github"]
+__all__ = ["Problem", "Report", "format_lines", "format_text", "format_json", "format_github",
+           "shown"]
+
+#: A message quotes at most this many characters of a cell (the offending one, never others).
+SHOWN_CHARS = 60
+
+
+def shown(value: str) -> str:
+    """A cell as a message quotes it: ``repr`` (control characters escaped), shortened."""
+    if len(value) > SHOWN_CHARS:
+        return repr(value[:SHOWN_CHARS]) + f"... ({len(value)} characters)"
+    return repr(value)
 
 
 @dataclass(frozen=True, order=True)

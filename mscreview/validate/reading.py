@@ -1,59 +1,76 @@
 """Reading a package without trusting it: every failure becomes a problem, never an exception.
 
-The raw text of each resource is read once here; both the structural (frictionless) and the
-semantic (pydantic) checks use it, and it maps record numbers to physical lines.
+The descriptor and the schemas are parsed here. Each resource file is opened once (safely, see
+:mod:`~mscreview.validate.files`) and its bytes are checked for what a CSV parser would hide or
+trip on (emptiness, NUL bytes, encoding, byte-order mark, line endings); the header record is
+read here too. The rows themselves are parsed by DuckDB only (:mod:`~mscreview.validate.load`).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mscreview.errors import UsageError
+from mscreview.tables import csv_fields_unlimited
+from mscreview.validate.cells import schema_problems
+from mscreview.validate.files import (
+    Opened,
+    Refused,
+    display_path,
+    open_descriptor,
+    open_inside,
+    read_all,
+)
 from mscreview.validate.problems import Report
 
 __all__ = ["PackageFiles", "RawTable", "read_package", "display_path"]
 
 
-def display_path(path: Path) -> str:
-    """The path as a user would type it: relative to the working directory when inside it."""
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:  # another drive on Windows
-        return str(path)
-    return str(path) if rel.startswith("..") else rel.replace(os.sep, "/")
-
-
 @dataclass
 class RawTable:
-    """One CSV resource as text records, with the physical line each record starts on."""
+    """One CSV resource: its open file, what the byte checks found, and its header record."""
 
     name: str
     path: Path
     file: str  # display path
     schema: dict[str, Any]
-    text: str | None = None  # None when unreadable
+    opened: Opened | None = None  # None when the file cannot be parsed at all
     header: list[str] = field(default_factory=list)
-    records: list[list[str]] = field(default_factory=list)
-    lines: list[int] = field(default_factory=list)  # lines[i] = first physical line of records[i]
+    header_lines: int = 1  # physical lines of the header record
+    newline: str = "\n"
+    physical_lines: int = 0
+    blank_lines: bool = False  # the bytes hold an empty line (perhaps inside a quoted cell)
+    schema_ok: bool = True
+
+    @property
+    def readable(self) -> bool:
+        """The file can be parsed as CSV."""
+        return self.opened is not None
+
+    @property
+    def fields(self) -> list[dict[str, Any]]:
+        return list(self.schema.get("fields", []))
 
     @property
     def usable(self) -> bool:
         """Readable, with the schema's header: its rows mean what the schema says."""
-        return self.text is not None and self.header == [
-            f.get("name") for f in self.schema.get("fields", [])]
+        return self.readable and self.schema_ok and self.header == [
+            f.get("name") for f in self.fields]
 
-    def line_of_row(self, row_number: int) -> int:
-        """Physical line of frictionless' row number (header = row 1)."""
-        i = row_number - 2
-        if 0 <= i < len(self.lines):
-            return self.lines[i]
-        return row_number
+    def read_bytes(self) -> bytes:
+        """The file's bytes, read again through the open file (for the rare slow paths)."""
+        assert self.opened is not None
+        return read_all(self.opened)
+
+    def close(self) -> None:
+        if self.opened is not None:
+            self.opened.close()
 
 
 @dataclass
@@ -65,85 +82,131 @@ class PackageFiles:
     descriptor: dict[str, Any]
     tables: dict[str, RawTable]
 
-
-def _load_json(path: Path, report: Report, what: str) -> dict[str, Any] | None:
-    shown = display_path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        report.add(shown, 0, "", "file-missing", f"{what} not found")
-        return None
-    except UnicodeDecodeError as err:
-        report.add(shown, 0, "", "encoding-error", f"{what} is not UTF-8 text ({err.reason})")
-        return None
-    except OSError as err:
-        report.add(shown, 0, "", "file-unreadable", f"{what} cannot be read: {err.strerror}")
-        return None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        report.add(shown, err.lineno, "", "invalid-json", f"{what} is not valid JSON: {err.msg}")
-        return None
-    if not isinstance(data, dict):
-        report.add(shown, 1, "", "invalid-json", f"{what} must be a JSON object")
-        return None
-    return data
+    def close(self) -> None:
+        for table in self.tables.values():
+            table.close()
 
 
-def _read_text(table: RawTable, report: Report) -> None:
-    try:
-        data = table.path.read_bytes()
-    except FileNotFoundError:
-        report.add(table.file, 0, "", "file-missing", f"resource '{table.name}': file not found")
-        return
-    except OSError as err:
-        report.add(table.file, 0, "", "file-unreadable", f"cannot be read: {err.strerror}")
-        return
-    if not data.strip():
-        report.add(table.file, 1, "", "empty-file",
-                   "the file is empty; it needs at least the header line")
-        return
-    if b"\x00" in data:
-        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
-        report.add(table.file, line, "", "binary-content",
-                   "the file contains NUL bytes: it is not a CSV text file")
-        return
+def _load_json(data: bytes | Refused, shown: str, report: Report, what: str
+               ) -> dict[str, Any] | None:
+    if isinstance(data, Refused):
+        message = "not found" if data.code == "file-missing" else data.message
+        report.add(shown, 0, "", data.code, f"{what} {message}")
+        return None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
-        line = data.count(b"\n", 0, err.start) + 1
-        report.add(table.file, line, "", "encoding-error",
-                   f"not UTF-8: byte 0x{data[err.start]:02x} cannot be decoded; save the file as UTF-8")
-        return
-    if text.startswith("\ufeff"):
+        report.add(shown, 0, "", "encoding-error", f"{what} is not UTF-8 text ({err.reason})")
+        return None
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError as err:
+        report.add(shown, err.lineno, "", "invalid-json", f"{what} is not valid JSON: {err.msg}")
+        return None
+    except RecursionError:
+        report.add(shown, 1, "", "invalid-json", f"{what} is nested too deeply")
+        return None
+    if not isinstance(parsed, dict):
+        report.add(shown, 1, "", "invalid-json", f"{what} must be a JSON object")
+        return None
+    return parsed
+
+
+def _contents(opened: Opened | Refused) -> bytes | Refused:
+    if isinstance(opened, Refused):
+        return opened
+    try:
+        return read_all(opened)
+    except OSError as err:
+        return Refused("file-unreadable", f"cannot be read: {err.strerror}")
+    finally:
+        opened.close()
+
+
+def _first_bad_utf8(data: bytes) -> int | None:
+    """Offset of the first byte that is not UTF-8, or None (checked in slices: little memory)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    step = 1 << 22
+    for start in range(0, len(data), step):
+        try:
+            decoder.decode(data[start:start + step], final=start + step >= len(data))
+        except UnicodeDecodeError as err:
+            return start + err.start
+    return None
+
+
+def _check_bytes(table: RawTable, data: bytes, report: Report) -> bool:
+    """Byte-level problems; False when the file cannot be parsed as CSV at all."""
+    if not data.strip():
+        report.add(table.file, 1, "", "empty-file",
+                   "the file is empty; it needs at least the header line")
+        return False
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        report.add(table.file, data.count(b"\n", 0, nul) + 1, "", "binary-content",
+                   "the file contains NUL bytes: it is not a CSV text file")
+        return False
+    bad = _first_bad_utf8(data)
+    if bad is not None:
+        report.add(table.file, data.count(b"\n", 0, bad) + 1, "", "encoding-error",
+                   f"not UTF-8: byte 0x{data[bad]:02x} cannot be decoded; save the file as UTF-8")
+        return False
+    if data.startswith(codecs.BOM_UTF8):
         report.add(table.file, 1, "", "byte-order-mark",
                    "the file starts with a byte-order mark; save as UTF-8 without BOM, or run "
                    "`mscreview format`")
-        return
-    if "\r" in text:
-        line = text.count("\n", 0, text.index("\r")) + 1
-        report.add(table.file, line, "", "line-ending",
+        return False
+    cr = data.find(b"\r")
+    if cr >= 0:
+        report.add(table.file, data.count(b"\n", 0, cr) + 1, "", "line-ending",
                    "line endings must be LF (\\n), not CRLF or CR (an editor on Windows? run "
                    "`mscreview format`, or set git's core.autocrlf=input)")
-    table.text = text
-    reader = csv.reader(io.StringIO(text, newline=""))
-    start = 1
+        lf = data.count(b"\n")
+        if not (data.count(b"\r") == data.count(b"\r\n") == lf):
+            return False  # mixed endings: the records cannot be told apart reliably
+        table.newline = "\r\n"
+    table.physical_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    blank = b"\n\n" if table.newline == "\n" else b"\r\n\r\n"
+    table.blank_lines = blank in data or data.startswith(table.newline.encode())
+    with csv_fields_unlimited():
+        reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline=""))
+        try:
+            table.header = next(reader, [])
+        except csv.Error:
+            report.add(table.file, 1, "", "csv-error", "the header line cannot be parsed as CSV")
+            return False
+        table.header_lines = max(reader.line_num, 1)
+    if not table.header:
+        report.add(table.file, 1, "", "blank-header", "the first line must be the header")
+        return False
+    return True
+
+
+def _open_table(table: RawTable, rel: str, root: Path, report: Report) -> None:
+    opened = open_inside(root, rel)
+    if isinstance(opened, Refused):
+        if opened.code == "file-missing":
+            report.add(table.file, 0, "", "file-missing",
+                       f"resource '{table.name}': file not found")
+        else:
+            report.add(table.file, 0, "", opened.code, opened.message)
+        return
     try:
-        for rec in reader:
-            if table.header or start > 1:
-                if rec:  # blank lines are reported by frictionless
-                    table.records.append(rec)
-                    table.lines.append(start)
-            else:
-                table.header = rec
-            start = reader.line_num + 1
-    except csv.Error as err:
-        report.add(table.file, reader.line_num, "", "csv-error", f"the CSV cannot be parsed: {err}")
-        table.text = None
+        data = read_all(opened)
+    except OSError as err:
+        opened.close()
+        report.add(table.file, 0, "", "file-unreadable", f"cannot be read: {err.strerror}")
+        return
+    if _check_bytes(table, data, report):
+        table.opened = opened
+    else:
+        opened.close()
 
 
 def read_package(path: Path | str, report: Report) -> PackageFiles | None:
-    """Read the descriptor, each schema and each resource's text; problems go to ``report``.
+    """Read the descriptor, each schema and each resource's bytes; problems go to ``report``.
+
+    The caller closes the returned package (its files stay open for the DuckDB load).
 
     Raises
     ------
@@ -153,19 +216,21 @@ def read_package(path: Path | str, report: Report) -> PackageFiles | None:
     path = Path(path)
     if path.is_dir():
         path = path / "datapackage.json"
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         raise UsageError(f"no data package at {display_path(path)}")
-    descriptor = _load_json(path, report, "the package descriptor")
+    shown = display_path(path)
+    descriptor = _load_json(_contents(open_descriptor(path)), shown, report,
+                            "the package descriptor")
     if descriptor is None:
         return None
     root = path.parent
-    shown = display_path(path)
     version = descriptor.get("version")
     from mscreview.models import SEMVER
 
     if not isinstance(version, str) or not SEMVER.match(version):
         report.add(shown, 1, "version", "version-not-semver",
-                   f"package version {version!r} is not a semantic version (MAJOR.MINOR.PATCH)")
+                   f"package version {str(version)[:40]!r} is not a semantic version "
+                   "(MAJOR.MINOR.PATCH)")
     resources = descriptor.get("resources")
     if not isinstance(resources, list) or not resources:
         report.add(shown, 1, "resources", "no-resources", "the package lists no resources")
@@ -177,11 +242,20 @@ def read_package(path: Path | str, report: Report) -> PackageFiles | None:
             report.add(shown, 1, f"resources[{i}]", "bad-resource",
                        "each resource needs a name, a path and a schema path")
             continue
-        schema_path = root / res["schema"]
-        schema = _load_json(schema_path, report, f"schema of resource '{res['name']}'")
+        name = res["name"]
+        if name in tables:
+            report.add(shown, 1, f"resources[{i}]", "bad-resource",
+                       f"two resources are named '{name}'")
+            continue
+        schema_shown = display_path(root / res["schema"])
+        schema = _load_json(_contents(open_inside(root, res["schema"])), schema_shown, report,
+                            f"schema of resource '{name}'")
         if schema is None:
             continue
-        table = RawTable(res["name"], root / res["path"], display_path(root / res["path"]), schema)
-        _read_text(table, report)
-        tables[table.name] = table
+        table = RawTable(name, root / res["path"], display_path(root / res["path"]), schema)
+        for fld, message in schema_problems(schema):
+            report.add(schema_shown, 1, fld, "unsupported-schema", message)
+            table.schema_ok = False
+        _open_table(table, res["path"], root, report)
+        tables[name] = table
     return PackageFiles(root, path, descriptor, tables)

@@ -189,3 +189,16 @@ def test_csv_downloads_neutralise_formulas(tmp_path: Path) -> None:
     download = (tmp_path / "out" / "data" / "studies.csv").read_text()
     assert ",Table 1,\"'=HYPERLINK(\"\"x\"\")\"\n" in download
     assert studies.read_text() != download  # the package itself keeps the value as written
+
+
+def test_extreme_values_are_refused_not_crashed(two_trials: Path) -> None:
+    # a mean of 1e300 (range checked) crashed the build with a KeyError; now validation stops it
+    data = two_trials.parent / "data" / "continuous_outcomes.csv"
+    lines = data.read_text().splitlines(keepends=True)
+    lines[1] = lines[1].replace(",mean,15.0,sd,3.1,,,none,,,", ",mean,1e300,sd,3.1,,,none,true,,")
+    data.write_text("".join(lines))
+    result = CliRunner().invoke(cli, ["build", "--package", str(two_trials), "--out",
+                                      str(two_trials.parent / "out"), "--quiet"])
+    assert result.exit_code == 1
+    assert "extreme-number" in result.output and "Traceback" not in result.output
+    assert not (two_trials.parent / "out").exists()

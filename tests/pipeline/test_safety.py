@@ -106,10 +106,11 @@ def test_rare_events_add_peto(synthetic_trials_package: Path) -> None:
             first = r["arm_id"] != "control" and not any(x["events"] == "1" for x in extra)
             extra.append({**r, "event": "anaphylaxis", "serious": "true",
                           "events": "1" if first else "0", "as_reported": "synthetic"})
+    key = ("study_id", "arm_id", "event", "source_id")  # the file stays sorted, LF: valid
     with path.open("w", newline="", encoding="utf-8") as h:
-        w = csv.DictWriter(h, fieldnames=list(rows[0]))
+        w = csv.DictWriter(h, fieldnames=list(rows[0]), lineterminator="\n")
         w.writeheader()
-        w.writerows(rows + extra)
+        w.writerows(sorted(rows + extra, key=lambda r: tuple(r[k] for k in key)))
     out = _safety(package)
     e = next(e for e in out["events"] if e["key"] == "anaphylaxis")
     assert e["rare"] and e["event_rate"] < 0.01 and e["primary"] == "PETO"

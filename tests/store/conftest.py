@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
 
 from mscreview.store import build_database
+from mscreview.tables import csv_text, primary_key_sorter
 from tests.conftest import make_package
 
 CONTINUOUS_HEADER = (
@@ -18,13 +20,15 @@ CONTINUOUS_HEADER = (
 
 
 def append_rows(path: Path, rows: list[dict[str, object]]) -> None:
-    """Append rows (dicts by column name; missing columns empty) to a CSV with a header."""
+    """Add rows (dicts by column name; missing columns empty) to a resource's CSV, keeping it
+    sorted by primary key as the package requires (a database is built from valid packages
+    only)."""
     with path.open(newline="", encoding="utf-8") as handle:
-        header = next(csv.reader(handle))
-    with path.open("a", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        for row in rows:
-            writer.writerow(["" if row.get(c) is None else row.get(c) for c in header])
+        header, *records = list(csv.reader(handle))
+    records += [["" if row.get(c) is None else str(row.get(c)) for c in header] for row in rows]
+    schema = json.loads((path.parent.parent / "schemas" / f"{path.stem}.json").read_text())
+    _, key = primary_key_sorter(schema, header)
+    path.write_text(csv_text(header, sorted(records, key=key)), encoding="utf-8", newline="")
 
 
 def continuous(study: str, arm: str, outcome: str, weeks: float, **values: object) -> dict:
@@ -95,8 +99,11 @@ def multi_arm_package(tmp_path: Path) -> Path:
         continuous("multi2021", "control", "PTA", 13.0, n=30, central=70, dispersion=9,
                    unit="%", flags="unit_implausible"),
         # two time points in the 3-month window (12 and 13 weeks): 13 is the window centre
-        continuous("multi2021", "control", "MELD", 12.0, n=30, central=99.0, dispersion=3.0),
-        continuous("multi2021", "msc_a", "MELD", 12.0, n=12, central=99.0, dispersion=3.0),
+        # (the 12-week values are implausible on purpose, so marked as checked)
+        continuous("multi2021", "control", "MELD", 12.0, n=30, central=99.0, dispersion=3.0,
+                   range_checked="true"),
+        continuous("multi2021", "msc_a", "MELD", 12.0, n=12, central=99.0, dispersion=3.0,
+                   range_checked="true"),
         # a value not yet extracted: the call for data
         {**continuous("multi2021", "msc_a", "CHE", 26.1), "status": "not_reachable",
          "central_kind": None, "dispersion_kind": None, "unit": None, "quote": None},
