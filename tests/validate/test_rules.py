@@ -27,6 +27,8 @@ EXPECTED = {
     "continuous_outcomes--missing-locator": ("constraint-error", 2, "locator"),
     "continuous_outcomes--unknown-source": ("foreign-key", 2, "source_id"),
     "continuous_outcomes--dispersion-bounds-reversed": ("dispersion-bounds-reversed", 2, "dispersion_low"),
+    "continuous_outcomes--dispersion-bounds-missing": ("dispersion-bounds-missing", 2, "dispersion_low"),
+    "continuous_outcomes--dispersion-missing": ("dispersion-missing", 2, "dispersion"),
     "continuous_outcomes--missing-quote": ("extracted-field-missing", 2, "quote"),
     "continuous_outcomes--value-with-missing-status": ("value-with-missing-status", 2, "central"),
     "continuous_outcomes--bad-study-id": ("constraint-error", 2, "study_id"),
@@ -192,6 +194,22 @@ MODEL_CODES = {"exclusion-reason-missing", "n-analysed-exceeds-randomised",
                "value-with-missing-status", "extracted-field-missing", "dispersion-missing",
                "sd-not-positive", "dispersion-bounds-missing", "dispersion-bounds-reversed",
                "unit-not-allowed", "out-of-range", "events-exceed-n", "baseline-only"}
+
+
+def test_every_model_rule_is_an_sql_rule() -> None:
+    """A meaning rule a pydantic model states (trial files, the API) is one validate enforces in
+    SQL too: its code is compared on every fixture below, and a defect fixture names it."""
+    import inspect
+    import re
+
+    from mscreview import models
+    from mscreview.validate import semantic
+
+    codes = set(re.findall(r'"([a-z]+(?:-[a-z]+)+)"', inspect.getsource(models)))
+    assert codes == MODEL_CODES
+    sql_rules = inspect.getsource(semantic)
+    assert {c for c in codes if c not in sql_rules} == set()
+    assert codes <= {code for code, *_ in EXPECTED.values()}
 
 
 def _model_problems(package: Path, bad_lines: set[tuple[str, int]]) -> set[tuple[str, int, str, str]]:
