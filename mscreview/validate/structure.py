@@ -10,6 +10,7 @@ Messages quote the offending cell (shortened) and nothing else of the file.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import duckdb
@@ -28,6 +29,7 @@ __all__ = ["check_header", "row_checks", "report_rows", "check_unique"]
 
 _TYPE_WORDS = {"integer": "a whole number", "number": "a number", "boolean": "true or false",
                "date": "a date (YYYY-MM-DD)", "string": "text"}
+_DECIMAL_COMMA = re.compile(r"\s*[+-]?\d+,\d+\s*")
 _BOUNDS = {"minimum": ("<", ">="), "maximum": (">", "<="), "exclusiveMinimum": ("<=", ">"),
            "exclusiveMaximum": (">=", "<")}
 
@@ -85,7 +87,10 @@ def _constraint_checks(item: Loaded, i: int) -> list[tuple[str, str]]:
 def _message(field: dict[str, Any], code: str, constraint: str | None, cell: str) -> str:
     if code == "type-error":
         kind = field.get("type", "string")
-        return f"{shown(cell)} is not {_TYPE_WORDS.get(kind, kind)}"
+        hint = ""
+        if kind in ("number", "integer") and _DECIMAL_COMMA.fullmatch(cell):
+            hint = f": use a decimal point ({cell.strip().replace(',', '.')})"
+        return f"{shown(cell)} is not {_TYPE_WORDS.get(kind, kind)}{hint}"
     constraints = field.get("constraints", {})
     if constraint == "required":
         return "is required but empty"

@@ -254,3 +254,18 @@ def test_bidirectional_overrides_are_control_characters(synthetic_package: Path)
     problems = validate_package(synthetic_package).problems
     assert [(p.line, p.field, p.code) for p in problems] == [(2, "citation", "control-character")]
     assert "U+202E" in problems[0].message
+
+
+def test_a_decimal_comma_gets_the_decimal_point_hint(synthetic_package: Path) -> None:
+    """QA: add-trial says '12,1: use a decimal point', validate only said 'is not a number'."""
+    arms = synthetic_package.parent / "data" / "arms.csv"
+    lines = arms.read_text().splitlines(keepends=True)
+    head = lines[0].rstrip("\n").split(",")
+    cells = lines[1].rstrip("\n").split(",")
+    cells[head.index("n_randomised")] = '"20,5"'
+    lines[1] = ",".join(cells) + "\n"
+    arms.write_text("".join(lines))
+    (problem,) = [p for p in validate_package(synthetic_package).problems
+                  if p.code == "type-error"]
+    assert (problem.line, problem.field) == (2, "n_randomised")
+    assert problem.message == "'20,5' is not a whole number: use a decimal point (20.5)"
