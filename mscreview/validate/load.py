@@ -245,6 +245,8 @@ def _place_records(table: RawTable, count: int, rejects: list[tuple[Any, ...]], 
         line = _line_at(data, (position or 1) - 1)
         if line not in starts:
             line = max((s for s in starts if s <= line), default=line)
+        if starts.get(line) == 0:  # DuckDB counts the blank lines it skips into the next record
+            line = min((s for s in starts if s > line and starts[s]), default=line)
         rejected.setdefault(line, kind)
     placed = []
     for line, cells in records:

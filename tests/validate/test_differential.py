@@ -255,11 +255,25 @@ _HEADER_GUESSED = (
     "testa2020,control,MELD,.5,3 months,change,,avg,,sd,0,,2,mg,true,,not_reported,"
     "fixture-article,Table 2,x,\n\n")
 
+#: A fuzzed case: a blank line before a ragged row. DuckDB places the rejected row on the blank
+#: line it skipped, so every later row was lost to a "csv-error" at the blank line.
+_BLANK_BEFORE_RAGGED = (
+    "study_id,arm_id,outcome,timepoint_weeks,timepoint_label,value_type,n,central_kind,central,"
+    "dispersion_kind,dispersion,dispersion_low,dispersion_high,unit,range_checked,flags,status,"
+    "source_id,locator,quote,notes\n" + "," * 20 + "\n"
+    "testa2020,control,MELD,0,3 months,final,20,mean,15.0,sd,3.1,,,none,,,extracted,"
+    "fixture-article,Table 2,x,\n\n"
+    "testa2020,control,MELD,0,3 months,final,20,mean,,ci95,0,1,2,,false,,extracted,"
+    "fixture-article,,x\n"
+    "zeta2030,control,,.5,3 months,final,0,avg,NaN,ci95,x,1,2,mg,TRUE,unit_implausible,extracted,"
+    "fixture-article,Table 2,x,\n")
+
 
 @pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=fuzzed())
 @example(case=("continuous_outcomes", _HEADER_GUESSED))
+@example(case=("continuous_outcomes", _BLANK_BEFORE_RAGGED))
 def test_fuzzed_packages_agree_with_frictionless(case: tuple[str, str]) -> None:
     resource, text = case
     work = Path(tempfile.mkdtemp(prefix="mscreview-differential-case-"))
