@@ -9,8 +9,15 @@ import sysconfig
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests.synthetic import synthetic_trials_build, synthetic_trials_package  # noqa: F401 (fixtures)
+
+# Property tests draw the same examples on every run ("ci", the default), so a CI run that passed
+# passes again and a failure is reproducible; HYPOTHESIS_PROFILE=explore draws new ones.
+settings.register_profile("ci", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
