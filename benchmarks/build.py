@@ -41,6 +41,7 @@ def duckdb_only(descriptor: Path, out: Path) -> float:
     t0 = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(out / "anchor.duckdb"))
+    con.execute("SET enable_progress_bar = false")  # drawn on stdout past 2 s
     for res in json.loads(descriptor.read_text())["resources"]:
         schema = json.loads((descriptor.parent / res["schema"]).read_text())
         columns = ", ".join(f"{literal(f['name'])}: {literal(TYPE_MAP[f['type']])}"

@@ -72,6 +72,9 @@ def validate_package(path: Path | str = "datapackage.json", *,
     if pkg is None:
         return report
     con = duckdb.connect() if into is None else into
+    # DuckDB draws a progress bar on stdout once a query runs past 2 s (1M rows do), even into
+    # a pipe: it would corrupt `validate --format json` and every caller's output
+    con.execute("SET enable_progress_bar = false")
     day = today or datetime.now(timezone.utc).date()
     loaded: dict[str, Loaded] = {}
     meaning = Report()

@@ -269,3 +269,13 @@ def test_a_decimal_comma_gets_the_decimal_point_hint(synthetic_package: Path) ->
                   if p.code == "type-error"]
     assert (problem.line, problem.field) == (2, "n_randomised")
     assert problem.message == "'20,5' is not a whole number: use a decimal point (20.5)"
+
+
+def test_validation_never_draws_duckdbs_progress_bar(synthetic_package: Path) -> None:
+    """DuckDB draws a progress bar on stdout once a query runs past 2 s (a 1M-row validation
+    did, into the benchmark's pipe): it would corrupt `validate --format json`."""
+    import duckdb
+
+    con = duckdb.connect()
+    assert validate_package(synthetic_package, into=con).valid
+    assert con.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (False,)
