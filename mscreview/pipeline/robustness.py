@@ -296,7 +296,10 @@ def _small_study(eff: stats.EffectSet, labels: dict[str, str], a: dict[str, Any]
     model = a.get("model") or "random"
     tau2 = a.get("tau2_method") or "DL"
     fit = stats.pool(eff, model=model, tau2_method=tau2)
-    egger = stats.egger_test(eff)
+    try:
+        egger = stats.egger_test(eff)
+    except stats.StatsError as err:  # identical standard errors: no funnel asymmetry to test
+        return {"status": "not_assessable", "reason": f"not assessable ({err})"}
     tf = stats.trim_and_fill(eff, model=model, tau2_method=tau2)
     sei = [math.sqrt(v) for v in eff.vi]
     null = 0.0

@@ -58,11 +58,15 @@ def egger_test(effects: EffectSet) -> EggerTest:
     OLS of the standard normal deviate ``y/se`` on precision ``1/se``; the intercept is tested
     with t on k - 2 df. Equivalent to metafor ``regtest(model = "lm")`` (the coefficient of
     ``sei`` in the weighted regression of ``y`` on ``sei``). Raises :class:`StatsError` if
-    k < 10.
+    k < 10, if every standard error is the same, or if the regression fits exactly.
     """
     _check_k(effects.k)
     sei = np.sqrt(effects.vi)
-    x = np.column_stack([np.ones(effects.k), 1.0 / sei])
+    precision = 1.0 / sei
+    if float(np.ptp(precision)) <= 1e-12 * float(np.max(precision)):
+        raise StatsError("Egger's test needs trials of different precision: every standard "
+                         "error is the same")
+    x = np.column_stack([np.ones(effects.k), precision])
     z = effects.yi / sei
     xtx_inv = np.linalg.inv(x.T @ x)
     beta = xtx_inv @ x.T @ z
@@ -70,6 +74,8 @@ def egger_test(effects: EffectSet) -> EggerTest:
     df = effects.k - 2
     sigma2 = float(resid @ resid) / df
     se0 = math.sqrt(sigma2 * float(xtx_inv[0, 0]))
+    if sigma2 <= (1e-12 * float(np.max(np.abs(z)))) ** 2:  # residuals are rounding noise
+        raise StatsError("Egger's test is undefined: the regression fits every trial exactly")
     t = float(beta[0]) / se0
     return EggerTest(effects.k, float(beta[0]), se0, t, df, float(t_p(t, df)), float(beta[1]))
 

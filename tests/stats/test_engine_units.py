@@ -199,3 +199,11 @@ def test_partial_pool_function_in_sensitivity() -> None:
     out = stats.leave_one_out(eff, partial(pool, model="fixed"))
     assert [s for s, _ in out] == list(eff.study)
     assert out[0][1].estimate == pytest.approx(0.25)
+
+
+def test_egger_refuses_trials_of_equal_precision_or_an_exact_fit() -> None:
+    """A 5,000-trial benchmark of identical trials crashed the build (singular matrix)."""
+    with pytest.raises(StatsError, match="same"):
+        egger_test(generic_effects(np.linspace(-1, 1, 12), np.full(12, 0.04)))
+    with pytest.raises(StatsError, match="exactly"):  # equal effects, sizes differ
+        egger_test(generic_effects(np.full(12, 0.3), np.linspace(0.01, 0.2, 12)))
