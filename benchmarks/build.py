@@ -13,7 +13,6 @@ Run: python benchmarks/build.py [TRIALS]   (default 5000)
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from validate import make_package  # noqa: E402
+from validate import make_package, typed_load  # noqa: E402
 
 TARGET_SHIPPED_S = 1.0
 TARGET_RATIO = 1.5
@@ -36,20 +35,13 @@ def duckdb_only(descriptor: Path, out: Path) -> float:
 
     from mscreview.plan import analysis_views
     from mscreview.store import _t_quantiles, _wan_divisors, sql_files
-    from mscreview.validate.cells import TYPE_MAP, ident, literal
+    from mscreview.validate.cells import ident, literal
 
     t0 = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(out / "anchor.duckdb"))
     con.execute("SET enable_progress_bar = false")  # drawn on stdout past 2 s
-    for res in json.loads(descriptor.read_text())["resources"]:
-        schema = json.loads((descriptor.parent / res["schema"]).read_text())
-        columns = ", ".join(f"{literal(f['name'])}: {literal(TYPE_MAP[f['type']])}"
-                            for f in schema["fields"])
-        missing = ", ".join(literal(m) for m in schema.get("missingValues", [""]))
-        con.execute(f"CREATE TABLE {ident(res['name'])} AS SELECT * FROM read_csv("
-                    f"{literal(str(descriptor.parent / res['path']))}, header = true, "
-                    f"auto_detect = false, columns = {{{columns}}}, nullstr = [{missing}])")
+    typed_load(con, descriptor)
     _t_quantiles(con)
     _wan_divisors(con)
     for path in sql_files():

@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -78,19 +79,13 @@ def make_package(folder: Path, rows: int, times: tuple[float, ...] = (0, 4.3)) -
     return folder / "datapackage.json"
 
 
-def duckdb_anchor(descriptor: Path) -> float:
-    """DuckDB alone: typed load of every resource plus each constraint, key and foreign key as
-    one plain query (no line numbers, no messages)."""
-    import duckdb
-
+def typed_load(con: Any, descriptor: Path) -> dict[str, dict[str, Any]]:
+    """Load every resource into ``con`` with its schema's types (the anchors' one read);
+    returns the schemas by resource name."""
     from mscreview.validate.cells import TYPE_MAP, ident, literal
 
-    t0 = time.perf_counter()
-    con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")  # drawn on stdout past 2 s
-    package = json.loads(descriptor.read_text())
     schemas = {}
-    for res in package["resources"]:
+    for res in json.loads(descriptor.read_text())["resources"]:
         schema = json.loads((descriptor.parent / res["schema"]).read_text())
         schemas[res["name"]] = schema
         columns = ", ".join(f"{literal(f['name'])}: {literal(TYPE_MAP[f['type']])}"
@@ -99,6 +94,20 @@ def duckdb_anchor(descriptor: Path) -> float:
         con.execute(f"CREATE TABLE {ident(res['name'])} AS SELECT * FROM read_csv("
                     f"{literal(str(descriptor.parent / res['path']))}, header = true, "
                     f"auto_detect = false, columns = {{{columns}}}, nullstr = [{missing}])")
+    return schemas
+
+
+def duckdb_anchor(descriptor: Path) -> float:
+    """DuckDB alone: typed load of every resource plus each constraint, key and foreign key as
+    one plain query (no line numbers, no messages)."""
+    import duckdb
+
+    from mscreview.validate.cells import ident, literal
+
+    t0 = time.perf_counter()
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")  # drawn on stdout past 2 s
+    schemas = typed_load(con, descriptor)
     for name, schema in schemas.items():
         checks = []
         for f in schema["fields"]:
