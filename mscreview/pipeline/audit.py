@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import math
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -668,20 +667,13 @@ def audit_context(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 def audit_package(package: Path | str) -> dict[str, Any]:
     """Validate ``package`` and audit it: ``{"results": [...], "trials": [...]}``.
 
-    The typed tables are built in a temporary folder that is removed afterwards; nothing in the
-    package is written.
+    One read of the package: the validator's typed tables, kept in memory, are the ones audited
+    (:func:`~mscreview.pipeline.database.load_valid`). Nothing is written anywhere.
     """
-    from mscreview.pipeline.database import require_valid
-    from mscreview.store import build_database
+    from mscreview.pipeline.database import load_valid
 
-    descriptor = require_valid(package)
-    with tempfile.TemporaryDirectory(prefix="mscreview-audit-") as tmp:
-        db = build_database(descriptor, Path(tmp) / "audit.duckdb")
-        con = duckdb.connect(str(db), read_only=True)
-        try:
-            full = audit_context(con)
-        finally:
-            con.close()
+    with load_valid(package) as loaded:
+        full = audit_context(loaded.con)
     return {**full["audit"], "_details": full["audit_details"]}
 
 

@@ -363,6 +363,27 @@ def test_invalid_package_exits_1_and_writes_nothing(tmp_path: Path) -> None:
     assert tree_digest(tmp_path) == before
 
 
+def test_audit_reads_the_package_once_and_writes_no_temporary_file(
+        screened_package: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import mscreview.validate as validate
+
+    calls: list[str] = []
+    real = validate.validate_package
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(str(args[0]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(validate, "validate_package", counted)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    monkeypatch.setattr("tempfile.tempdir", None)  # re-read TMPDIR
+    _audit(screened_package)
+    assert len(calls) == 1  # one validation, whose typed tables are the ones audited
+    assert list(scratch.iterdir()) == []  # no database built in a temporary folder
+
+
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert CliRunner().invoke(cli, ["audit", "--format", "xml"]).exit_code == 2
     assert CliRunner().invoke(cli, ["audit", "--bogus"]).exit_code == 2
