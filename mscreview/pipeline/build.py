@@ -321,8 +321,12 @@ def stage_report(txn: Transaction, prefix: str, descriptor_path: Path, *,
     already validated and loaded (:func:`~mscreview.pipeline.database.load_valid`): its tables
     become the database without a second read of the CSVs.
     """
-    from mscreview.store import build_database, connect_readonly, copy_parquet, package_relations
+    from mscreview.store import build_database, copy_parquet, materialise_views, package_relations
 
+    if loaded is None:
+        with load_valid(descriptor_path) as loaded:
+            return stage_report(txn, prefix, descriptor_path, version=version, force=force,
+                                quiet=quiet, releasing=releasing, loaded=loaded)
     progress = _Progress(quiet)
     out = txn.root / prefix if prefix else txn.root
     root = descriptor_path.parent
@@ -338,8 +342,11 @@ def stage_report(txn: Transaction, prefix: str, descriptor_path: Path, *,
     work.mkdir()
     progress("building the database")
     db_path = build_database(descriptor_path, work / "mscreview.duckdb", preloaded=loaded)
+    # pooling and the Parquet files read each view once, as a table in memory (the file keeps
+    # the views themselves)
+    materialise_views(loaded)
     parquet_dir = txn.folder_for(rel("parquet"), durable=False)
-    con = connect_readonly(db_path, write_dir=parquet_dir)
+    con = loaded.con.cursor()
     # the Parquet downloads are written by DuckDB's own threads while we pool and render
     exporter = ThreadPoolExecutor(max_workers=1)
     parquet = exporter.submit(copy_parquet, con.cursor(), package_relations(con), parquet_dir)
