@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from mscreview.models import MISSING_CODES
+from mscreview.vocabulary import MISSING_CODES
 
 __all__ = ["primary_key_sorter", "to_cell", "write_csv_atomic", "csv_text", "neutralise_formula",
            "neutralise_formulas", "csv_fields_unlimited"]

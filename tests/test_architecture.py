@@ -16,15 +16,16 @@ PKG = Path(mscreview.__file__).parent
 ALLOWED = {
     "stats": set(),
     "report": set(),
-    "models": set(),
+    "vocabulary": set(),
+    "models": {"vocabulary"},
     "errors": set(),
     "atomic": {"errors"},
-    "tables": {"models"},
-    "validate": {"models", "errors", "tables"},
+    "tables": {"vocabulary"},
+    "validate": {"vocabulary", "errors", "tables"},
     "store": {"errors", "stats", "validate"},  # stats: the Wan 2014 divisors of ref_wan
     "plan": {"errors", "store"},
-    "pipeline": {"stats", "validate", "store", "plan", "report", "models", "errors", "tables",
-                 "atomic"},
+    "pipeline": {"stats", "validate", "store", "plan", "report", "models", "vocabulary", "errors",
+                 "tables", "atomic"},
     "cli": {"pipeline", "errors"},
 }
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import duckdb
 
-from mscreview.models import MISSING_CODES
 from mscreview.validate.cells import ident
 from mscreview.validate.load import Loaded
 from mscreview.validate.problems import Report
+from mscreview.vocabulary import MISSING_CODES
 
 __all__ = ["check_prisma"]
 

@@ -28,6 +28,7 @@ from mscreview.validate.files import (
     read_all,
 )
 from mscreview.validate.problems import Report
+from mscreview.vocabulary import SEMVER
 
 __all__ = ["PackageFiles", "RawTable", "read_package", "display_path"]
 
@@ -225,8 +226,6 @@ def read_package(path: Path | str, report: Report) -> PackageFiles | None:
         return None
     root = path.parent
     version = descriptor.get("version")
-    from mscreview.models import SEMVER
-
     if not isinstance(version, str) or not SEMVER.match(version):
         report.add(shown, 1, "version", "version-not-semver",
                    f"package version {str(version)[:40]!r} is not a semantic version "

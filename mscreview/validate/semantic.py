@@ -20,20 +20,21 @@ from datetime import date
 
 import duckdb
 
-from mscreview import models
 from mscreview.validate.cells import ident, literal
 from mscreview.validate.load import Loaded, RowCheck
 from mscreview.validate.problems import Report
+from mscreview.vocabulary import ALLOWED_UNITS, BASELINE_ONLY, PLAUSIBLE_RANGES
 
 __all__ = ["row_checks", "check_across", "report_rows",
            "ROW_MODELS", "ALL_EXPERIMENTAL", "CONTROL_CHARACTERS", "RATIO_MEASURES", "EXTREME"]
 
-#: The pydantic model stating the same row rules for trial files and the API, per resource.
+#: The pydantic model (a class of :mod:`mscreview.models`, named here so that validation never
+#: imports pydantic) stating the same row rules for trial files and the API, per resource.
 ROW_MODELS = {
-    "studies": models.Study,
-    "arms": models.Arm,
-    "continuous_outcomes": models.ContinuousOutcome,
-    "dichotomous_outcomes": models.DichotomousOutcome,
+    "studies": "Study",
+    "arms": "Arm",
+    "continuous_outcomes": "ContinuousOutcome",
+    "dichotomous_outcomes": "DichotomousOutcome",
 }
 #: adverse_events may name this instead of one arm when the source pools all experimental arms.
 ALL_EXPERIMENTAL = "experimental"
@@ -112,7 +113,7 @@ def _arms(today: date) -> Iterator[RowCheck]:
 
 def _continuous(today: date) -> Iterator[RowCheck]:
     extracted = "status = 'extracted'"
-    baseline = ", ".join(literal(o) for o in sorted(models.BASELINE_ONLY))
+    baseline = ", ".join(literal(o) for o in sorted(BASELINE_ONLY))
     yield _check("timepoint_weeks", "baseline-only",
                  f"outcome IN ({baseline}) AND (timepoint_weeks <> 0 OR value_type <> 'final')",
                  "printf('%s is a baseline characteristic: timepoint_weeks must be 0 and "
@@ -278,7 +279,7 @@ def _units_and_ranges(rows: str) -> Iterator[tuple[str, str]]:
     implausible = r"regexp_matches(coalesce(flags, ''), '(^|;)\s*unit_implausible\s*(;|$)')"
     units = ", ".join(f"({literal(o)}, {literal(', '.join(sorted(us)))}, "
                       f"[{', '.join(literal(u) for u in sorted(us))}])"
-                      for o, us in models.ALLOWED_UNITS.items())
+                      for o, us in ALLOWED_UNITS.items())
     yield "continuous_outcomes", (
         "SELECT r.__line, 'unit', 'unit-not-allowed', printf('unit ''%s'' is not allowed for %s "
         "(allowed: %s); if the source prints it so, keep it and add the flag unit_implausible', "
@@ -286,7 +287,7 @@ def _units_and_ranges(rows: str) -> Iterator[tuple[str, str]]:
         "AS a(outcome, shown, units) ON a.outcome = r.outcome WHERE r.status = 'extracted' "
         f"AND r.unit IS NOT NULL AND NOT list_contains(a.units, r.unit) AND NOT {implausible}")
     ranges = ", ".join(f"({literal(o)}, {literal(u)}, {float(lo)!r}, {float(hi)!r})"
-                       for (o, u), (lo, hi) in models.PLAUSIBLE_RANGES.items())
+                       for (o, u), (lo, hi) in PLAUSIBLE_RANGES.items())
     yield "continuous_outcomes", (
         f"SELECT r.__line, 'central', 'out-of-range', printf('%s %s %s is outside the plausible "
         "range %s-%s; if the source prints it so, set range_checked to true', r.outcome, "

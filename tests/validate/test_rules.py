@@ -229,8 +229,8 @@ def _model_problems(package: Path, bad_lines: set[tuple[str, int]]) -> set[tuple
                 line, start = start, reader.line_num + 1
                 if (resource, line) in bad_lines or len(record) != len(header):
                     continue
-                row = model.model_validate({k: None if v in models.MISSING_CODES else v
-                                            for k, v in zip(header, record)})
+                row = getattr(models, model).model_validate(
+                    {k: None if v in models.MISSING_CODES else v for k, v in zip(header, record)})
                 out |= {(resource, line, f, code) for f, code, _ in row.problems()}
     return out
 
