@@ -86,7 +86,8 @@ def generated(trials: int) -> None:
     from mscreview.pipeline.build import build
 
     with tempfile.TemporaryDirectory() as tmp:
-        descriptor = make_package(Path(tmp), rows=trials * 2 * 10 * 3, times=(0, 4.3, 13.0))
+        descriptor = make_package(Path(tmp), rows=trials * 2 * 10 * 3, times=(0, 4.3, 13.0),
+                                  drawn_baselines=True)
         anchor = duckdb_only(descriptor, Path(tmp) / "anchor")
         t0 = time.perf_counter()
         build(descriptor, Path(tmp) / "out", quiet=True)

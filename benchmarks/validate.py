@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import json
+import random
 import shutil
 import subprocess
 import sys
@@ -33,9 +34,32 @@ TARGET_SPEEDUP = 6.0
 TARGET_PEAK_MB = 1024
 
 
-def make_package(folder: Path, rows: int, times: tuple[float, ...] = (0, 4.3)) -> Path:
+def _baseline(value: float, n: int, rng: random.Random, integer: bool) -> tuple[list[float], float]:
+    """Baseline means of the two arms and their SD, as a randomised trial would print them.
+
+    Each trial draws its own population mean and SD (so 5,000 trials do not print one identical
+    baseline row, which the audit rightly flags as copied, pair by pair); the arms differ by
+    sampling error only (so Carlisle's test sees randomisation). Means of whole-number scores
+    are a whole-number total divided by n (GRIM-consistent), their SD GRIMMER-consistent.
+    """
+    from mscreview import stats
+
+    while True:
+        sd = round(value * rng.uniform(0.08, 0.2), 2 if integer else 3)
+        centre = value * (1 + 0.1 * rng.gauss(0, 1))
+        means = [centre + sd * rng.gauss(0, 1) / n ** 0.5 for _ in range(2)]
+        if not integer:
+            return [round(m, 3) for m in means], sd
+        means = [round(round(m * n) / n, 2) for m in means]
+        if all(stats.grim(m, n, 2) and stats.grimmer(m, sd, n, 2, 2).consistent for m in means):
+            return means, sd
+
+
+def make_package(folder: Path, rows: int, times: tuple[float, ...] = (0, 4.3),
+                 drawn_baselines: bool = False) -> Path:
     """The synthetic fixture package with ``rows`` continuous outcome rows (2 arms x 10 outcomes
-    x ``times`` per study)."""
+    x ``times`` per study). With ``drawn_baselines``, the rows at week 0 are drawn per trial
+    (``_baseline``) instead of one value copied into every trial."""
     shutil.copy(ROOT / "datapackage.json", folder / "datapackage.json")
     shutil.copytree(ROOT / "schemas", folder / "schemas")
     shutil.copytree(FIXTURE, folder / "data")
@@ -66,15 +90,19 @@ def make_package(folder: Path, rows: int, times: tuple[float, ...] = (0, 4.3)) -
         for i, s in enumerate(ids):
             # trials of different sizes and effects (identical ones make Egger's test crash)
             n, shift = 40 + i % 21, 1 + (i % 7) / 50
-            for arm in ("control", "msc"):
+            rng = random.Random(i)
+            drawn = {o: _baseline(values[o], n, rng, o == "MELD") for o in outcomes}
+            for a, arm in enumerate(("control", "msc")):
                 for o in outcomes:
                     for t in times:
                         if written >= rows:
                             break
-                        w.writerow([s, arm, o, t, f"{t} weeks", "final", n, "mean",
-                                    round(values[o] * (shift if arm == "msc" else 1), 3), "sd",
-                                    1.5, "", "", units[o], "", "", "extracted", "fixture-article",
-                                    "Table 2", "quote", ""])
+                        central, sd = round(values[o] * (shift if arm == "msc" else 1), 3), 1.5
+                        if drawn_baselines and t == 0:
+                            central, sd = drawn[o][0][a], drawn[o][1]
+                        w.writerow([s, arm, o, t, f"{t} weeks", "final", n, "mean", central,
+                                    "sd", sd, "", "", units[o], "", "", "extracted",
+                                    "fixture-article", "Table 2", "quote", ""])
                         written += 1
     return folder / "datapackage.json"
 
