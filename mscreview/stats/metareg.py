@@ -118,30 +118,50 @@ class MetaRegression:
 
 
 def _wls(y: FloatArray, x: FloatArray, w: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Weighted least squares: ``(beta, (X'WX)^-1, P)`` with ``P = W - W X (X'WX)^-1 X' W``."""
+    """Weighted least squares: ``(beta, (X'WX)^-1, r)`` with the residuals ``r = y - X beta``."""
     xw = x.T * w
     inv: FloatArray = np.asarray(np.linalg.inv(xw @ x), dtype=np.float64)
     beta: FloatArray = inv @ (xw @ y)
-    p_mat: FloatArray = np.diag(w) - xw.T @ inv @ xw
-    return beta, inv, p_mat
+    resid: FloatArray = y - x @ beta
+    return beta, inv, resid
+
+
+def _trace_p(x: FloatArray, w: FloatArray, inv: FloatArray) -> float:
+    """``tr P`` of ``P = W - W X (X'WX)^-1 X'W``: ``sum w - tr((X'WX)^-1 X'W^2X)``.
+
+    The k x k matrix P is never formed (O(k p^2) instead of O(k^2) memory and O(k^3) time).
+    """
+    return float(np.sum(w) - np.sum(inv * ((x.T * (w * w)) @ x)))
 
 
 def _tau2(y: FloatArray, v: FloatArray, x: FloatArray, method: str, tol: float,
           max_iter: int) -> tuple[float, bool | None, int | None]:
-    """Residual tau^2 by DerSimonian-Laird or REML (Fisher scoring, metafor's update)."""
+    """Residual tau^2 by DerSimonian-Laird or REML (Fisher scoring, metafor's update).
+
+    With ``P = W - W X (X'WX)^-1 X'W``: ``y'Py = sum w r^2`` and ``Py = W r`` (``r`` the WLS
+    residuals), so ``y'PPy = sum (w r)^2``; ``tr PP = sum w^2 - 2 tr(M X'W^3X) + tr((M C)^2)``
+    with ``M = (X'WX)^-1`` and ``C = X'W^2X``. No k x k matrix is formed.
+    """
     k, p = x.shape
     if method == "FE":
         return 0.0, None, None
-    _, _, p_fe = _wls(y, x, 1.0 / v)
-    qe = float(y @ p_fe @ y)
-    dl = max(0.0, (qe - (k - p)) / float(np.trace(p_fe)))
+    w = 1.0 / v
+    _, inv, r = _wls(y, x, w)
+    qe = float(np.sum(w * r * r))
+    dl = max(0.0, (qe - (k - p)) / _trace_p(x, w, inv))
     if method == "DL":
         return dl, None, None
     tau2 = dl
     for it in range(1, max_iter + 1):
-        _, _, pm = _wls(y, x, 1.0 / (v + tau2))
-        pp = pm @ pm
-        adj = float((y @ pp @ y - np.trace(pm)) / np.trace(pp))
+        w = 1.0 / (v + tau2)
+        _, inv, r = _wls(y, x, w)
+        w2 = w * w
+        mc = inv @ ((x.T * w2) @ x)
+        tr_p = float(np.sum(w)) - float(np.trace(mc))
+        tr_pp = (float(np.sum(w2)) - 2.0 * float(np.sum(inv * ((x.T * (w2 * w)) @ x)))
+                 + float(np.sum(mc * mc.T)))
+        wr = w * r
+        adj = (float(wr @ wr) - tr_p) / tr_pp
         while tau2 + adj < 0:  # step halving, as metafor (tau2.min = 0)
             adj /= 2.0
             if abs(adj) < 1e-300:
@@ -216,11 +236,11 @@ def meta_regression(
     labels = tuple(names) if names is not None else tuple(f"x{j + 1}" for j in range(m))
     tau2, converged, iterations = _tau2(y, v, x, method, tol, max_iter)
     w = 1.0 / (v + tau2)
-    beta, inv, _ = _wls(y, x, w)
+    beta, inv, resid = _wls(y, x, w)
     df: int | None = None
     vb = inv
     if knha:
-        rss = float(np.sum(w * (y - x @ beta) ** 2))
+        rss = float(np.sum(w * resid**2))
         s2w = rss / (k - p) if rss > np.finfo(float).eps else 0.0
         vb = s2w * inv
         df = k - p
@@ -238,9 +258,10 @@ def meta_regression(
     else:
         qm_df = (m,)
         qm_p = float(chi2_sf(qm, m))
-    _, _, p_fe = _wls(y, x, 1.0 / v)
-    qe = float(y @ p_fe @ y)
-    s2 = (k - p) / float(np.trace(p_fe))
+    w_fe = 1.0 / v
+    _, inv_fe, r_fe = _wls(y, x, w_fe)
+    qe = float(np.sum(w_fe * r_fe * r_fe))
+    s2 = (k - p) / _trace_p(x, w_fe, inv_fe)
     i2 = 100.0 * tau2 / (tau2 + s2)
     if method == "FE":
         tau2_null, r2 = 0.0, math.nan

@@ -141,13 +141,16 @@ def tau2_reml(
 
     ``tau2 <- max(0, tau2 + (r'PPr - tr P)/tr(PP))`` with ``P = W - W11'W/1'W1``, started at the DL
     estimate, until the change is below ``tol``. Returns ``(tau2, converged, iterations)``.
+    The k x k matrix P is never formed: ``Py = w (y - mu)``, ``tr P = sum w - sum w^2 / sum w``
+    and ``tr PP = sum w^2 - 2 sum w^3 / sum w + (sum w^2 / sum w)^2`` (O(k) per step).
     """
     tau2 = tau2_dl(yi, vi)
     for it in range(1, max_iter + 1):
         w = 1.0 / (vi + tau2)
-        p = np.diag(w) - np.outer(w, w) / np.sum(w)
-        pp = p @ p
-        adj = float((yi @ pp @ yi - np.trace(p)) / np.trace(pp))
+        sw, w2 = float(np.sum(w)), w * w
+        sw2, sw3 = float(np.sum(w2)), float(np.sum(w2 * w))
+        py = w * (yi - float(np.sum(w * yi)) / sw)
+        adj = (float(py @ py) - (sw - sw2 / sw)) / (sw2 - 2.0 * sw3 / sw + (sw2 / sw) ** 2)
         new = max(0.0, tau2 + adj)
         if abs(new - tau2) < tol:
             return new, True, it
