@@ -41,6 +41,7 @@ from mscreview.errors import InputError
 from mscreview.models import SEMVER
 from mscreview.plan import MODERATORS
 from mscreview.stats.bias import MIN_STUDIES as SMALL_STUDY_MIN_K
+from mscreview.stats.results import display
 from mscreview.stats.trimfill import CONTOUR_LEVELS
 
 __all__ = ["MODERATORS", "MONITORING_PATH", "load_monitoring", "release_history", "robustness",
@@ -223,15 +224,50 @@ def _participants(rows: Sequence[dict[str, Any]]) -> list[float]:
 # ------------------------------------------------------------------------------ sections
 
 
+def _batch_model(a: dict[str, Any]) -> str | None:
+    """The model when the analysis pools by inverse variance with a closed-form tau^2 (fixed
+    effect or DerSimonian-Laird, normal-theory CI): its leave-one-out and cumulative pools are
+    then computed all at once (:func:`stats.leave_one_out_batch`), else one pool at a time."""
+    model = a.get("model") or "random"
+    if (a.get("data_kind") == "dichotomous" and a.get("method") == "M-H") \
+            or (bool(a.get("hksj")) and model == "random"):
+        return None
+    if model == "fixed" or (a.get("tau2_method") or "DL") == "DL":
+        return model
+    return None
+
+
+def _batch_summaries(batch: stats.BatchResult, measure: str) -> list[dict[str, Any]]:
+    """:func:`_summary` of every column of a one-analysis batch (display scale)."""
+    def shown(x: Any) -> list[float | None]:
+        return [_num(display(v, measure)) for v in x[0].tolist()]
+
+    cols = {"estimate": shown(batch.theta), "ci_low": shown(batch.ci_low),
+            "ci_high": shown(batch.ci_high)}
+    for name in ("p", "z", "tau2", "i2", "q", "q_p"):
+        cols[name] = [_num(v) for v in getattr(batch, name)[0].tolist()]
+    return [{"k": int(k), **{name: vals[j] for name, vals in cols.items()}}
+            for j, k in enumerate(batch.k[0].tolist())]
+
+
 def _leave_one_out(eff: stats.EffectSet, labels: dict[str, str],
-                   fn: Callable[[stats.EffectSet], stats.PoolResult]) -> dict[str, Any]:
+                   fn: Callable[[stats.EffectSet], stats.PoolResult],
+                   model: str | None = None) -> dict[str, Any]:
+    if model is not None:
+        done = _batch_summaries(stats.leave_one_out_batch(eff.yi[None, :], eff.vi[None, :],
+                                                          model=model), eff.measure)
+        return {"rows": [{"study_id": s, "label": labels[s], **d}
+                         for s, d in zip(eff.study, done, strict=True)]}
     return {"rows": [{"study_id": s, "label": labels[s], **_summary(res)}
                      for s, res in stats.leave_one_out(eff, fn)]}
 
 
 def _cumulative(eff: stats.EffectSet, rows: Sequence[dict[str, Any]], facts: dict[str, Any],
                 labels: dict[str, str], fn: Callable[[stats.EffectSet], stats.PoolResult],
-                arrival: dict[str, int] | None, versions: Sequence[str]) -> dict[str, Any]:
+                arrival: dict[str, int] | None, versions: Sequence[str],
+                model: str | None = None) -> dict[str, Any]:
+    import numpy as np
+
     years = [facts.get(s, {}).get("year") or 0 for s in eff.study]
     if arrival is not None:
         order = [arrival[s] * 10000 + y for s, y in zip(eff.study, years, strict=True)]
@@ -239,9 +275,16 @@ def _cumulative(eff: stats.EffectSet, rows: Sequence[dict[str, Any]], facts: dic
     else:
         order, by = years, "publication year"
     year_of = dict(zip(eff.study, years, strict=True))
+    if model is not None:  # as stats.cumulative: a stable sort of ``order``
+        idx = np.argsort(np.asarray(order), kind="stable")
+        batch = stats.cumulative_batch(eff.yi[idx][None, :], eff.vi[idx][None, :], model=model)
+        steps = list(zip([eff.study[i] for i in idx.tolist()],
+                         _batch_summaries(batch, eff.measure), strict=True))
+    else:
+        steps = [(s, _summary(res)) for s, res in stats.cumulative(eff, fn, order=order)]
     out = []
-    for s, res in stats.cumulative(eff, fn, order=order):
-        row = {"study_id": s, "label": labels[s], "year": year_of[s], **_summary(res)}
+    for s, summary in steps:
+        row = {"study_id": s, "label": labels[s], "year": year_of[s], **summary}
         if arrival is not None:
             row["version"] = versions[arrival[s]]
         out.append(row)
@@ -618,8 +661,9 @@ def analyse(con: duckdb.DuckDBPyConnection, a: dict[str, Any], facts: dict[str, 
         out["meta_regression"] = [_meta_regression(eff, labels, facts, m, a["measure"])
                                   for m in mods if m in MODERATORS]
         return out
-    out["leave_one_out"] = _leave_one_out(eff, labels, fn)
-    out["cumulative"] = _cumulative(eff, rows, facts, labels, fn, arrival, versions)
+    fast = _batch_model(a)
+    out["leave_one_out"] = _leave_one_out(eff, labels, fn, fast)
+    out["cumulative"] = _cumulative(eff, rows, facts, labels, fn, arrival, versions, fast)
     rob = [facts.get(s, {}).get("rob", {}) for s in eff.study]
     low = [r.get("random_sequence_generation") == "low" and r.get("allocation_concealment")
            == "low" for r in rob]

@@ -310,6 +310,9 @@ def pool_ragged(
 #: leave-one-out analyses. The (k, k, block) random-effects weights reuse one buffer per call.
 _BLOCK_VALUES = 15_000
 
+#: Values of the random-effects work space of :func:`_re_sums` (2M: 16 MB).
+_BUF_VALUES = 2_000_000
+
 #: The float fields of :class:`BatchResult` the subset batches fill, in one (12, k, m) array.
 _SUBSET_FIELDS = ("theta", "se", "ci_low", "ci_high", "z", "p", "q", "q_p", "i2", "tau2",
                   "pi_low", "pi_high")
@@ -327,8 +330,8 @@ def _re_sums(y: FloatArray, v: FloatArray, tau2: FloatArray, kind: str, buf: Flo
         Each subset's own tau^2 (finite).
     kind : {"loo", "cumulative"}
         Subset s is every study but s, or the studies 0..s.
-    buf : ndarray, shape (k, k, b)
-        Work space, overwritten.
+    buf : ndarray, shape (c, k, b)
+        Work space, overwritten; leave-one-out takes ``c`` subsets at a time.
 
     Returns
     -------
@@ -337,13 +340,18 @@ def _re_sums(y: FloatArray, v: FloatArray, tau2: FloatArray, kind: str, buf: Flo
         ``w*_sj = 1/(v_j + tau2_s)``.
     """
     kmax = v.shape[0]
-    if kind == "loo":  # all (s, j) pairs at once; 1/inf = 0 leaves study s out of subset s
-        r = np.add(v[None, :, :], tau2[:, None, :], out=buf)
-        diag = np.arange(kmax)
-        r[diag, diag] = np.inf
-        np.divide(1.0, r, out=r)  # np.reciprocal is not vectorised, divide is
-        sws: FloatArray = r.sum(axis=1)
-        swsy: FloatArray = np.einsum("sjb,jb->sb", r, y)
+    if kind == "loo":  # (s, j) pairs, buf.shape[0] subsets s at a time; 1/inf = 0 leaves
+        sws = np.empty_like(tau2)  # study s out of subset s
+        swsy = np.empty_like(tau2)
+        step = buf.shape[0]
+        for a in range(0, kmax, step):
+            b = min(kmax, a + step)
+            r = np.add(v[None, :, :], tau2[a:b, None, :], out=buf[: b - a])
+            rows = np.arange(b - a)
+            r[rows, rows + a] = np.inf
+            np.divide(1.0, r, out=r)  # np.reciprocal is not vectorised, divide is
+            r.sum(axis=1, out=sws[a:b])
+            np.einsum("sjb,jb->sb", r, y, out=swsy[a:b])
         return sws, swsy
     # cumulative: the lower triangle only, one step at a time
     sws, swsy = np.empty_like(tau2), np.empty_like(tau2)
@@ -482,7 +490,12 @@ def _subset_batch(yi: ArrayLike, vi: ArrayLike, mask: ArrayLike | None, model: s
         raise StatsError("mask must have the shape of yi (m, k_max)")
     n, kmax = y.shape
     rows = max(1, _BLOCK_VALUES // max(1, kmax))
-    buf = np.empty((kmax, kmax, min(rows, n))) if model == "random" else None
+    # (subsets, studies, analyses) work space of the random-effects sums, at most
+    # _BUF_VALUES values: a large k is done a slice of subsets at a time (5,000 studies would
+    # otherwise take 200 MB per analysis)
+    per = kmax * min(rows, n)
+    buf = (np.empty((max(1, min(kmax, _BUF_VALUES // max(1, per))), kmax, min(rows, n)))
+           if model == "random" else None)
     t975 = stdtrit(np.arange(kmax + 1).clip(1), 0.975)
     out = np.empty((len(_SUBSET_FIELDS), kmax, n))
     k_out = np.empty((kmax, n), dtype=np.int64)

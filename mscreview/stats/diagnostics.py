@@ -1,7 +1,9 @@
 """Influence diagnostics of a (random- or fixed-effect) meta-analysis, as metafor ``influence()``.
 
 Each study is left out in turn and the model refitted with the same tau^2 estimator; the
-diagnostics compare the two fits. A study is flagged as influential when any of metafor's cut-offs
+diagnostics compare the two fits. Fixed-effect and DerSimonian-Laird fits without each study are
+closed forms, computed for all studies at once (:func:`~.batch.leave_one_out_batch`); the
+iterated estimators are refitted study by study. A study is flagged as influential when any of metafor's cut-offs
 is met (Viechtbauer & Cheung 2010).
 
 References
@@ -22,6 +24,7 @@ import numpy as np
 from scipy.special import chdtr  # type: ignore[import-untyped]
 
 from mscreview.stats._common import StatsError
+from mscreview.stats.batch import leave_one_out_batch
 from mscreview.stats.pooling import pool
 from mscreview.stats.results import EffectSet
 
@@ -98,33 +101,35 @@ def influence(effects: EffectSet, *, model: str = "random", tau2_method: str = "
     tau2 = full.tau2 if model == "random" else 0.0
     w = 1.0 / (vi + tau2)
     hat = w / np.sum(w)
-    out: dict[str, list[float]] = {key: [] for key in (
-        "rstudent", "dffits", "cook_d", "cov_r", "tau2_del", "qe_del", "dfbetas")}
-    for i in range(k):
-        mask = np.ones(k, dtype=bool)
-        mask[i] = False
-        res = pool(effects.subset(mask), model=model, tau2_method=tau2_method, tol=tol)
-        t2 = res.tau2 if model == "random" else 0.0
-        diff = full.theta - res.theta
-        resid = float(yi[i]) - res.theta
-        if abs(resid) < 100 * np.finfo(float).eps:
-            resid = 0.0
-        out["rstudent"].append(resid / math.sqrt(float(vi[i]) + t2 + res.se**2))
-        out["dffits"].append(diff / math.sqrt(float(hat[i]) * (t2 + float(vi[i]))))
-        out["cook_d"].append(diff**2 / full.se**2)
-        out["cov_r"].append(res.se**2 / full.se**2)
-        out["tau2_del"].append(t2)
-        out["qe_del"].append(res.q)
-        out["dfbetas"].append(diff / math.sqrt(1.0 / float(np.sum(1.0 / (vi + t2)))))
+    if model == "fixed" or tau2_method == "DL":  # closed form: every deletion at once
+        loo = leave_one_out_batch(yi[None, :], vi[None, :], model=model)
+        theta_del, se_del, q_del = loo.theta[0], loo.se[0], loo.q[0]
+        t2_del = loo.tau2[0] if model == "random" else np.zeros(k)
+    else:  # iterated tau^2: refit without each study
+        fits = [pool(effects.subset(np.arange(k) != i), model=model, tau2_method=tau2_method,
+                     tol=tol) for i in range(k)]
+        theta_del = np.array([f.theta for f in fits])
+        se_del = np.array([f.se for f in fits])
+        q_del = np.array([f.q for f in fits])
+        t2_del = np.array([f.tau2 if model == "random" else 0.0 for f in fits])
+    diff = full.theta - theta_del
+    resid = yi - theta_del
+    resid[np.abs(resid) < 100 * np.finfo(float).eps] = 0.0
+    out = {
+        "rstudent": resid / np.sqrt(vi + t2_del + se_del**2),
+        "dffits": diff / np.sqrt(hat * (t2_del + vi)),
+        "cook_d": diff**2 / full.se**2,
+        "cov_r": se_del**2 / full.se**2,
+        "tau2_del": t2_del,
+        "qe_del": q_del,
+        # sum over all k studies of 1/(v_j + tau2_(-i)): the deletion's own sum plus study i
+        "dfbetas": diff * np.sqrt(1.0 / se_del**2 + 1.0 / (vi + t2_del)),
+    }
     cut = 3.0 * math.sqrt(1.0 / (k - 1))
-    flags = tuple(
-        bool(abs(df) > cut or chdtr(1, cd) > 0.5 or h > 3.0 / k or abs(db) > 1.0)
-        for df, cd, h, db in zip(out["dffits"], out["cook_d"], hat, out["dfbetas"], strict=True)
-    )
+    flags = tuple((np.abs(out["dffits"]) > cut) | (chdtr(1, out["cook_d"]) > 0.5)
+                  | (hat > 3.0 / k) | (np.abs(out["dfbetas"]) > 1.0))
+    fields = {name: tuple(arr.tolist()) for name, arr in out.items()}
     return Influence(
-        study=effects.study, rstudent=tuple(out["rstudent"]), dffits=tuple(out["dffits"]),
-        cook_d=tuple(out["cook_d"]), cov_r=tuple(out["cov_r"]),
-        tau2_del=tuple(out["tau2_del"]), qe_del=tuple(out["qe_del"]),
-        hat=tuple(map(float, hat)), weight=tuple(float(x) for x in 100.0 * hat),
-        dfbetas=tuple(out["dfbetas"]), influential=flags,
+        study=effects.study, hat=tuple(hat.tolist()), weight=tuple((100.0 * hat).tolist()),
+        influential=tuple(map(bool, flags)), **fields,
     )

@@ -178,3 +178,21 @@ def test_chi2_series_one_df_per_row(dfs: list[int], xs: list[float]) -> None:
     df = np.broadcast_to(np.asarray(dfs)[:, None], (len(dfs), len(xs)))
     x = np.tile(np.asarray(xs), (len(dfs), 1))
     np.testing.assert_allclose(_chi2_sf_int(df, x), chdtrc(df, x), rtol=1e-11, atol=1e-300)
+
+
+def test_leave_one_out_in_slices_of_subsets_matches_engine(monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    """A large k is done a slice of left-out studies at a time (bounded memory): forced here
+    with a work space of 3 subsets for 10 studies, the results do not change."""
+    import mscreview.stats.batch as batch
+
+    rng = np.random.default_rng(14)
+    y, v = rng.normal(0, 1, 10), rng.uniform(0.05, 1.0, 10)
+    whole = leave_one_out_batch(y[None, :], v[None, :])
+    monkeypatch.setattr(batch, "_BUF_VALUES", 30)
+    sliced = leave_one_out_batch(y[None, :], v[None, :])
+    eff = EffectSet("GIV", tuple(str(j) for j in range(10)), y, v)
+    for j, (_, res) in enumerate(leave_one_out(eff, partial(pool, tau2_method="DL"))):
+        for f in FIELDS:
+            assert getattr(sliced, f)[0, j] == getattr(whole, f)[0, j], f
+            _compare(getattr(sliced, f)[0, j], res, f)
