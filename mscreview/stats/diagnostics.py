@@ -3,8 +3,8 @@
 Each study is left out in turn and the model refitted with the same tau^2 estimator; the
 diagnostics compare the two fits. Fixed-effect and DerSimonian-Laird fits without each study are
 closed forms, computed for all studies at once (:func:`~.batch.leave_one_out_batch`); the
-iterated estimators are refitted study by study. A study is flagged as influential when any of metafor's cut-offs
-is met (Viechtbauer & Cheung 2010).
+iterated estimators are refitted study by study. A study is flagged as influential when any of
+metafor's cut-offs is met (Viechtbauer & Cheung 2010).
 
 References
 ----------
