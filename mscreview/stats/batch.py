@@ -15,16 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import (  # type: ignore[import-untyped]
-    chdtrc,
-    erfc,
-    ndtr,
-    ndtri,
-    stdtr,
-    stdtrit,
-)
 
 from mscreview.stats._common import FloatArray, StatsError
+from mscreview.stats._scipy import chdtrc, erfc, ndtr, ndtri, stdtr, stdtrit
 
 #: sqrt(1/2): ``2 Phi(-x) = erfc(x sqrt(1/2))``, the way scipy's ``ndtr`` evaluates it.
 _SQRT_HALF = math.sqrt(0.5)

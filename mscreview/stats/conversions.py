@@ -16,9 +16,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scipy.special import ndtri, stdtrit  # type: ignore[import-untyped]
-
 from mscreview.stats._common import StatsError
+from mscreview.stats._scipy import ndtri, stdtrit
 
 __all__ = [
     "Derived",

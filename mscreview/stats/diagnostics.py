@@ -21,9 +21,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import chdtr  # type: ignore[import-untyped]
 
 from mscreview.stats._common import StatsError
+from mscreview.stats._dist import chdtrc
 from mscreview.stats.batch import leave_one_out_batch
 from mscreview.stats.pooling import pool
 from mscreview.stats.results import EffectSet
@@ -126,7 +126,7 @@ def influence(effects: EffectSet, *, model: str = "random", tau2_method: str = "
         "dfbetas": diff * np.sqrt(1.0 / se_del**2 + 1.0 / (vi + t2_del)),
     }
     cut = 3.0 * math.sqrt(1.0 / (k - 1))
-    flags = tuple((np.abs(out["dffits"]) > cut) | (chdtr(1, out["cook_d"]) > 0.5)
+    flags = tuple((np.abs(out["dffits"]) > cut) | (1.0 - chdtrc(1, out["cook_d"]) > 0.5)
                   | (hat > 3.0 / k) | (np.abs(out["dfbetas"]) > 1.0))
     fields = {name: tuple(arr.tolist()) for name, arr in out.items()}
     return Influence(

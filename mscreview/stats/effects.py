@@ -17,9 +17,9 @@ from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.special import gammaln  # type: ignore[import-untyped]
 
 from mscreview.stats._common import FloatArray, StatsError, as_float
+from mscreview.stats._dist import gammaln
 from mscreview.stats.results import EffectSet, Excluded
 
 __all__ = [

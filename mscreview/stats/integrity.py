@@ -19,9 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import fdtrc, ndtr, ndtri  # type: ignore[import-untyped]
 
 from mscreview.stats._common import StatsError
+from mscreview.stats._dist import fdtrc, ndtr, ndtri
 from mscreview.stats.audit import rounding_interval
 
 __all__ = [

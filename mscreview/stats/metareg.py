@@ -24,7 +24,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.special import fdtrc  # type: ignore[import-untyped]
 
 from mscreview.stats._common import (
     FloatArray,
@@ -36,6 +35,7 @@ from mscreview.stats._common import (
     t_crit,
     t_p,
 )
+from mscreview.stats._dist import fdtrc
 
 __all__ = ["METHODS", "MetaRegression", "meta_regression", "meta_regression_predict"]
 

@@ -24,9 +24,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import log_ndtr, ndtr, ndtri, ndtri_exp  # type: ignore[import-untyped]
 
 from mscreview.stats._common import FloatArray, StatsError
+from mscreview.stats._scipy import log_ndtr, ndtr, ndtri, ndtri_exp
 
 __all__ = [
     "InformationSize",

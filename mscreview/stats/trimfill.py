@@ -21,9 +21,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtri  # type: ignore[import-untyped]
 
 from mscreview.stats._common import StatsError
+from mscreview.stats._dist import ndtri
 from mscreview.stats.bias import MIN_STUDIES
 from mscreview.stats.metareg import meta_regression
 from mscreview.stats.pooling import pool
