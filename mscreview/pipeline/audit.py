@@ -442,6 +442,27 @@ def _granularity(rows: list[dict[str, Any]], screened: dict[str, dict[str, Any]]
                                           "whole-number scores")
 
 
+COPIES_NAMED = 3
+"""A baseline row identical to those of more trials than this gets one flag naming the first few
+(each of the others names it in its own flags), so a common value does not flag every pair."""
+
+
+def _common_value(name: str, groups: list[list[tuple[dict[str, Any], dict[str, Any]]]],
+                  labels: dict[str, str]) -> dict[str, Any]:
+    """One copied-values flag for a baseline row shared, value for value, with many trials."""
+    mine = {(a["arm_id"], a["_text"], a["n"]): a for pairs in groups for a, _ in pairs}
+    text = " and ".join(f"{t} (arm {arm}, n = {n})" for arm, t, n in sorted(mine))
+    trials = sorted({labels.get(b["study_id"], b["study_id"]) for pairs in groups
+                     for _, b in pairs})
+    first = next(iter(mine.values()))
+    return _flag(
+        "copied_values",
+        f"Baseline {name} {text} ({_where(first)}) {'are' if len(mine) > 1 else 'is'} identical "
+        f"to the digit in {len(trials)} other trials ({', '.join(trials[:COPIES_NAMED])} and "
+        f"{len(trials) - COPIES_NAMED} more, each flagged in turn): a value this common may be "
+        "coincidence, copied baseline data or shared patients.", trial=True)
+
+
 def _copies(rows: list[dict[str, Any]], labels: dict[str, str],
             screened: dict[str, dict[str, Any]],
             flags: dict[str, list[dict[str, Any]]]) -> None:
@@ -473,24 +494,34 @@ def _copies(rows: list[dict[str, Any]], labels: dict[str, str],
                 if a["study_id"] != b["study_id"]:
                     shared[(a["study_id"], a["source_id"], a["outcome"], b["study_id"],
                             b["source_id"])].append((a, b))
-    for (study, source, outcome, other, o_source), pairs in sorted(shared.items()):
-        mine_row = per_row[(study, source, outcome)]
-        other_row = per_row[(other, o_source, outcome)]
-        whole = len(pairs) == len(mine_row) == len(other_row) >= 2
+    by_row: dict[tuple[str, str, str], list[tuple[str, str]]] = defaultdict(list)
+    for study, source, outcome, other, o_source in sorted(shared):
+        by_row[(study, source, outcome)].append((other, o_source))
+    for (study, source, outcome), others in by_row.items():
         name = BASELINE_NAMES.get(outcome, outcome)
-        mine = " and ".join(f"{a['_text']} (arm {a['arm_id']}, n = {a['n']})" for a, _ in pairs)
-        theirs = "; ".join(f"arm {b['arm_id']}, n = {b['n']}" for _, b in pairs)
-        tail = ""
-        if whole:
-            tail = ("; the whole row repeats" + (", from different numbers of patients"
-                                                 if any(a["n"] != b["n"] for a, b in pairs)
-                                                 else ""))
-        flags[study].append(_flag(
-            "copied_values",
-            f"Baseline {name} {mine} ({_where(pairs[0][0])}) {'are' if len(pairs) > 1 else 'is'}"
-            " identical to the digit in "
-            f"{labels.get(other, other)} ({theirs}; {_where(pairs[0][1])}){tail}: copied "
-            "baseline data or shared patients.", trial=True))
+        if len(others) > COPIES_NAMED:  # a common value: one flag, not one per trial sharing it
+            flags[study].append(_common_value(
+                name, [shared[(study, source, outcome, *o)] for o in others], labels))
+            continue
+        for other, o_source in others:
+            pairs = shared[(study, source, outcome, other, o_source)]
+            mine_row = per_row[(study, source, outcome)]
+            other_row = per_row[(other, o_source, outcome)]
+            whole = len(pairs) == len(mine_row) == len(other_row) >= 2
+            mine = " and ".join(f"{a['_text']} (arm {a['arm_id']}, n = {a['n']})"
+                                for a, _ in pairs)
+            theirs = "; ".join(f"arm {b['arm_id']}, n = {b['n']}" for _, b in pairs)
+            tail = ""
+            if whole:
+                tail = ("; the whole row repeats" + (", from different numbers of patients"
+                                                     if any(a["n"] != b["n"] for a, b in pairs)
+                                                     else ""))
+            flags[study].append(_flag(
+                "copied_values",
+                f"Baseline {name} {mine} ({_where(pairs[0][0])}) "
+                f"{'are' if len(pairs) > 1 else 'is'} identical to the digit in "
+                f"{labels.get(other, other)} ({theirs}; {_where(pairs[0][1])}){tail}: copied "
+                "baseline data or shared patients.", trial=True))
     for found in screened.values():
         names = sorted(found.pop("_copies", ()))
         if names:

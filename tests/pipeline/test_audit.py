@@ -363,6 +363,30 @@ def test_invalid_package_exits_1_and_writes_nothing(tmp_path: Path) -> None:
     assert tree_digest(tmp_path) == before
 
 
+def test_a_value_shared_by_many_trials_is_one_flag_per_trial(tmp_path: Path) -> None:
+    """Six trials with the same age row: five flags each would be 30 (k squared); each trial
+    gets one flag that counts the others and names the first few."""
+    descriptor = make_package(tmp_path)
+    data = tmp_path / "data"
+    studies = [f"test{c}2020" for c in "bcdef"]
+    for study in studies:
+        _study(data, study, 20, 20, design="rct", population="cirrhosis", included="true")
+    _write(data / "continuous_outcomes.csv", [
+        _cont(study, arm, "AGE", "50", "10", 20, unit="years")
+        for study in ["testa2020", *studies] for arm in ("control", "msc")])
+    _sort_csvs(data)
+    flags = {t["study_id"]: [f for f in t["flags"] if f["check"] == "copied_values"]
+             for t in _audit(descriptor)["trials"]}
+    assert sorted(flags) == sorted(["testa2020", *studies])
+    (flag,) = flags["testa2020"]
+    assert flag["message"] == (
+        "Baseline age 50 ± 10 years (arm control, n = 20) and 50 ± 10 years (arm msc, n = 20) "
+        "(fixture-article, Table 1) are identical to the digit in 5 other trials (Testb 2020, "
+        "Testc 2020, Testd 2020 and 2 more, each flagged in turn): a value this common may be "
+        "coincidence, copied baseline data or shared patients.")
+    assert all(len(f) == 1 for f in flags.values())
+
+
 def test_audit_reads_the_package_once_and_writes_no_temporary_file(
         screened_package: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import mscreview.validate as validate
