@@ -153,21 +153,27 @@ def _gamma_q(a: float, x: float) -> float:
 
 
 def _chdtrc_int(df: int, x: float) -> float:
-    """``P(chi2_df > x)`` for integer df by Abramowitz & Stegun 26.4.4 (even) and 26.4.5 (odd)."""
+    """``P(chi2_df > x)`` for integer df by Abramowitz & Stegun 26.4.4 (even) and 26.4.5 (odd).
+
+    Even df = 2n: ``exp(-x/2) sum_{j<n} (x/2)^j / j!``; odd df = 2n + 1: ``2 Phi(-sqrt x) +
+    2 phi(sqrt x) sqrt x sum_{r=1..n} x^{r-1} / (1 3 5 ... (2r-1))``. Every term is positive;
+    they are summed forwards, each the previous times one factor (as :func:`_chdtrc_series`).
+    """
     half = 0.5 * x
     if df % 2 == 0:
-        total = 1.0
-        for j in range(df // 2 - 1, 0, -1):  # Horner: 1 + h/1 (1 + h/2 (1 + ...))
-            total = 1.0 + total * half / j
+        term = total = 1.0
+        for j in range(1, df // 2):
+            term = term * (half / j)
+            total = total + term
         return total * math.exp(-half)
-    root = math.sqrt(x)
-    tail = math.erfc(root * _SQRT_HALF)  # 2 Phi(-sqrt x)
+    tail = math.erfc(math.sqrt(x) * _SQRT_HALF)  # 2 Phi(-sqrt x)
     if df == 1:
         return tail
-    total = 1.0  # sum_{r=1..n} x^{r-1} / (1 3 5 ... (2r-1)), by Horner
-    for r in range(df // 2, 1, -1):
-        total = 1.0 + total * x / (2 * r - 1)
-    return tail + total * math.exp(-half) * root * math.sqrt(2.0 / math.pi)
+    term = total = 1.0
+    for r in range(2, df // 2 + 1):
+        term = term * (x / (2 * r - 1))
+        total = total + term
+    return tail + total * math.exp(-half) * math.sqrt(x) * math.sqrt(2.0 / math.pi)
 
 
 def _chdtrc(df: float, x: float) -> float:
@@ -196,7 +202,42 @@ def chdtrc(df: Any, x: Any) -> Any:
     numpy.float64 or numpy.ndarray
         The broadcast shape of ``df`` and ``x``.
     """
-    return _elementwise(_chdtrc, df, x)
+    d, v = np.broadcast_arrays(np.asarray(df, dtype=np.float64), np.asarray(x, dtype=np.float64))
+    if d.ndim == 0 or d.size < 16:
+        return _elementwise(_chdtrc, d, v)
+    with np.errstate(invalid="ignore"):
+        series = (d == np.floor(d)) & (d <= 200) & (d >= 1) & (v > 0.0) & (v <= 1000.0)
+    out = np.empty(d.shape)
+    out[~series] = _elementwise(_chdtrc, d[~series], v[~series])
+    out[series] = _chdtrc_series(d[series].astype(np.int64), v[series])
+    return out
+
+
+def _chdtrc_series(df: Any, x: Any) -> Any:
+    """:func:`_chdtrc_int` over arrays: the same terms in the same order (running products and
+    sums along a row per value), so the same numbers, without a Python step per value."""
+    n = df // 2
+    odd = (df % 2) == 1
+    half = 0.5 * x
+    width = max(int(n.max(initial=1)), 1)
+    steps = np.arange(1, width, dtype=np.float64)[:, None]
+    # one row per term, one column per value (running products and sums down the columns);
+    # term j over term j - 1: x/2 / j (even df), x / (2j + 1) (odd df, r = j + 1)
+    terms = np.empty((width, len(x)))
+    terms[0] = 1.0
+    terms[1:] = np.where(odd, x / (2.0 * steps + 1.0), half / steps)
+    np.cumprod(terms, axis=0, out=terms)
+    np.cumsum(terms, axis=0, out=terms)
+    last = (n - 1).clip(0)  # n terms: j = 0..n-1 (even), r = 1..n (odd)
+    total = terms[last, np.arange(len(x))]
+    out = total * np.exp(-half)
+    if odd.any():
+        root = np.sqrt(x[odd])
+        tail = np.fromiter((math.erfc(r * _SQRT_HALF) for r in root.tolist()), dtype=np.float64,
+                           count=root.size)
+        more = out[odd] * root * math.sqrt(2.0 / math.pi)
+        out[odd] = np.where(df[odd] == 1, tail, tail + more)
+    return out
 
 
 def gammaln(x: Any) -> Any:

@@ -91,3 +91,12 @@ def test_the_usual_critical_value_is_correctly_rounded() -> None:
 
     assert norm_crit() == sp.ndtri(0.975) == 1.959963984540054
     assert norm_crit(0.9) == pytest.approx(sp.ndtri(0.95), rel=1e-15)
+
+
+def test_chi_square_arrays_equal_scalars() -> None:
+    """Arrays take a vectorised path (the audit evaluates df = 1..200 at once): same numbers."""
+    df = np.concatenate([RNG.integers(1, 260, 3000).astype(float), [2.5, 0.5, np.nan, 3.0]])
+    x = np.concatenate([RNG.uniform(0, 1200, 3000), [1.0, 2.0, 1.0, np.nan]])
+    scalars = np.array([float(_dist.chdtrc(d, v)) for d, v in zip(df, x, strict=True)])
+    np.testing.assert_array_equal(_dist.chdtrc(df, x), scalars)
+    _close(_dist.chdtrc(df[:3000], x[:3000]), sp.chdtrc(df[:3000], x[:3000]), 1e-12)
