@@ -22,12 +22,9 @@ import json
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass as plain_dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
-
-from pydantic import ConfigDict, Field, ValidationError
-from pydantic.dataclasses import dataclass
+from typing import Any, Literal
 
 from mscreview.errors import InputError
 from mscreview.store import SQL_DIR, sql_files
@@ -69,7 +66,7 @@ GROUP_COLUMNS: dict[str, str | None] = {
 }
 
 
-@plain_dataclass(frozen=True)
+@dataclass(frozen=True)
 class ViewInfo:
     """What an analysis-input view's header declares."""
 
@@ -79,19 +76,29 @@ class ViewInfo:
     grouping: str | None
 
 
-@dataclass(frozen=True, config=ConfigDict(extra="forbid"))
-class Analysis:
-    """One row of the plan."""
+#: What each text column of a plan row must be, checked in column order by :func:`_checked`
+#: (plain checks, not a pydantic model: importing pydantic was a tenth of a build).
+_PATTERNS = {"id": r"[a-z0-9][a-z0-9-]*", "outcome": r"[A-Za-z_]+", "view": r"[a-z_][a-z0-9_]*"}
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "measure": ("MD", "SMD", "RR", "OR", "RD", "HR"), "model": ("random", "fixed"),
+    "tau2": ("DL", "REML", "PM"), "grouping": tuple(GROUP_COLUMNS),
+}
+_NOT_EMPTY = ("title", "time_window")
 
-    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
-    title: Annotated[str, Field(min_length=1)]
-    outcome: Annotated[str, Field(pattern=r"^[A-Za-z_]+$")]
+
+@dataclass(frozen=True)
+class Analysis:
+    """One row of the plan (checked by :func:`load_plan`)."""
+
+    id: str
+    title: str
+    outcome: str
     measure: Literal["MD", "SMD", "RR", "OR", "RD", "HR"]
     model: Literal["random", "fixed"]
     tau2: Literal["DL", "REML", "PM"]
     grouping: Literal["none", "window", "route", "etiology", "dose_class", "cell_type"]
-    time_window: Annotated[str, Field(min_length=1)]
-    view: Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*$")]
+    time_window: str
+    view: str
     published_result_ids: tuple[str, ...] = ()
     #: Hartung-Knapp-Sidik-Jonkman CI and t test (random model only).
     hksj: bool = False
@@ -253,18 +260,33 @@ def load_plan(
                                       if k not in ("published_result_ids", *OPTIONAL_COLUMNS)}
             values["published_result_ids"] = tuple(i for i in ids.split(";") if i) if ids else ()
             values.update(_options(row, fail))
-            try:
-                analysis = Analysis(**values)
-            except ValidationError as err:
-                first = err.errors()[0]
-                column = str(first["loc"][0]) if first["loc"] else "?"
-                raise fail(column, f"{first['msg']} (got {row.get(column)!r})") from None
+            analysis = _checked(values, fail)
             _check(analysis, views, labels, outcomes, published, fail)
             if analysis.id in seen:
                 raise fail("id", f"{analysis.id!r} already on line {seen[analysis.id]}")
             seen[analysis.id] = line
             plan.append(analysis)
     return plan
+
+
+def _checked(values: dict[str, Any], fail: Any) -> Analysis:
+    """The row as an :class:`Analysis`; the first column that is not what it must be fails
+    (the messages are pydantic's, which checked these before)."""
+    for column in COLUMNS:
+        value = values.get(column)
+        if not isinstance(value, str):
+            continue
+        message = None
+        if column in _PATTERNS and not re.fullmatch(_PATTERNS[column], value):
+            message = f"String should match pattern '^{_PATTERNS[column]}$'"
+        elif column in _CHOICES and value not in _CHOICES[column]:
+            *first, last = (repr(c) for c in _CHOICES[column])
+            message = f"Input should be {', '.join(first)} or {last}"
+        elif column in _NOT_EMPTY and not value:
+            message = "String should have at least 1 character"
+        if message:
+            raise fail(column, f"{message} (got {value!r})")
+    return Analysis(**values)
 
 
 def _options(row: dict[str, Any], fail: Any) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Short commands import only what they use (issue 14, item 3): ``pool`` and ``sql`` start
-without SciPy (``import scipy.special`` alone costs 0.35-0.8 s), and ``sql`` without numpy or
-the report's jinja2. Each command runs in a fresh Python, which then lists its modules."""
+without SciPy (``import scipy.special`` alone costs 0.35-0.8 s), ``sql`` without numpy or the
+report's jinja2, and a build of the shipped package without SciPy or pydantic. Each command runs
+in a fresh Python, which then lists its modules."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from mscreview.pipeline.database import make_database
 from tests.conftest import ROOT, make_package
@@ -49,3 +52,13 @@ def test_sql_imports_no_scipy_numpy_or_jinja(tmp_path: Path) -> None:
     modules = _top_modules(tmp_path, "sql", "--format", "csv", "SELECT count(*) FROM studies")
     assert "duckdb" in modules
     assert not modules & {"scipy", "numpy", "jinja2"}
+
+
+@pytest.mark.slow
+def test_build_of_the_shipped_package_imports_no_scipy_or_pydantic(tmp_path: Path) -> None:
+    """Its analyses need only the engine's own distribution functions, and the plan, the
+    validator and the context no pydantic model (together 0.5-1 s of a build)."""
+    modules = _top_modules(tmp_path, "build", "--package", str(ROOT / "datapackage.json"),
+                           "--out", str(tmp_path / "out"), "--quiet")
+    assert {"duckdb", "numpy", "jinja2"} <= modules
+    assert not modules & {"scipy", "pydantic"}

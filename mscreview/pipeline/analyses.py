@@ -18,9 +18,9 @@ from typing import Any
 import duckdb
 
 from mscreview import stats
-from mscreview.models import ANALYSIS_STATUSES as STATUSES
-from mscreview.models import SINGLE_LABEL
 from mscreview.plan import Analysis
+from mscreview.vocabulary import ANALYSIS_STATUSES as STATUSES
+from mscreview.vocabulary import SINGLE_LABEL
 
 __all__ = ["OUTCOME_LABELS", "SINGLE_LABEL", "STATUSES", "fill_pooled", "run_analysis", "run_plan",
            "total_of"]

@@ -110,8 +110,8 @@ def source_date() -> datetime:
 
 def _kept_versions(root: Path) -> list[tuple[str, dict[str, Any]]]:
     """(version, results) of every release kept under ``reports/versions/``, oldest first."""
-    from mscreview.models import SEMVER
     from mscreview.pipeline.diff import _version_key
+    from mscreview.vocabulary import SEMVER
 
     kept = sorted((p for p in (root / "reports" / "versions").glob("*")
                    if p.is_dir() and SEMVER.match(p.name) and (p / "results.json").is_file()),

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from mscreview.atomic import reading
 from mscreview.errors import InputError, UsageError
-from mscreview.models import ALLOWED_UNITS
 from mscreview.pipeline.resources import Table, load_tables
 from mscreview.validate.reading import display_path
+from mscreview.vocabulary import ALLOWED_UNITS
 
 __all__ = ["MissingValue", "missing_values", "render_missing", "form_text", "write_form"]
 

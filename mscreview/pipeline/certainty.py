@@ -37,7 +37,7 @@ import duckdb
 
 from mscreview import stats
 from mscreview.errors import InputError
-from mscreview.models import SINGLE_LABEL
+from mscreview.vocabulary import SINGLE_LABEL
 
 __all__ = ["DOMAINS", "LEVELS", "RULES_PATH", "Rules", "load_rules", "summary_of_findings"]
 

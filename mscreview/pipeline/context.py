@@ -236,7 +236,7 @@ def _prisma(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     never internal channel names; ``identified_detail`` names the databases and registries
     searched (real names a reader can look up), with their counts.
     """
-    from mscreview.models import SOURCE_KINDS
+    from mscreview.vocabulary import SOURCE_KINDS
 
     rows = _rows(con, "SELECT * FROM screening ORDER BY round, stage, item")
     rounds: dict[str, dict[str, Any]] = {}

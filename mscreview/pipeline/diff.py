@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mscreview.errors import UsageError
-from mscreview.models import SEMVER, SINGLE_LABEL
+from mscreview.vocabulary import SEMVER, SINGLE_LABEL
 
 __all__ = ["State", "diff_states", "compare_results", "render_diff", "latest_release", "WORKTREE"]
 

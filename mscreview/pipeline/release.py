@@ -23,7 +23,6 @@ from typing import Any
 
 from mscreview.atomic import Transaction, writing
 from mscreview.errors import InputError, UsageError
-from mscreview.models import SEMVER
 from mscreview.pipeline.build import (
     claim_folder,
     io_error,
@@ -33,6 +32,7 @@ from mscreview.pipeline.build import (
     stage_report,
 )
 from mscreview.pipeline.database import load_valid
+from mscreview.vocabulary import SEMVER
 
 __all__ = ["bump", "keep_version", "release"]
 

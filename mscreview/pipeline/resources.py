@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mscreview.models import MISSING_CODES
 from mscreview.tables import csv_text, primary_key_sorter
+from mscreview.vocabulary import MISSING_CODES
 
 __all__ = ["Table", "load_tables", "load_schemas", "resource_paths"]
 

@@ -38,11 +38,11 @@ import duckdb
 
 from mscreview import stats
 from mscreview.errors import InputError
-from mscreview.models import SEMVER
 from mscreview.plan import MODERATORS
 from mscreview.stats.bias import MIN_STUDIES as SMALL_STUDY_MIN_K
 from mscreview.stats.results import display
 from mscreview.stats.trimfill import CONTOUR_LEVELS
+from mscreview.vocabulary import SEMVER
 
 __all__ = ["MODERATORS", "MONITORING_PATH", "load_monitoring", "release_history", "robustness",
            "robustness_context"]

@@ -21,9 +21,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mscreview.models import SOURCE_KINDS
 from mscreview.pipeline.resources import Table
 from mscreview.pipeline.trialfile import Row, TrialFile, suggest
+from mscreview.vocabulary import SOURCE_KINDS
 
 __all__ = ["FIELDS", "apply_screening"]
 
