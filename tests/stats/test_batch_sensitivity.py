@@ -196,3 +196,16 @@ def test_leave_one_out_in_slices_of_subsets_matches_engine(monkeypatch: pytest.M
         for f in FIELDS:
             assert getattr(sliced, f)[0, j] == getattr(whole, f)[0, j], f
             _compare(getattr(sliced, f)[0, j], res, f)
+
+
+def test_many_studies_match_engine() -> None:
+    """Past 100 df the chi-square p comes from scipy, not the series: 300 studies agree too."""
+    rng = np.random.default_rng(5)
+    y, v = rng.normal(0, 1, 300), rng.uniform(0.05, 1.0, 300)
+    eff = EffectSet("GIV", tuple(str(j) for j in range(300)), y, v)
+    loo = leave_one_out_batch(y[None, :], v[None, :])
+    cum = cumulative_batch(y[None, :], v[None, :])
+    for j in (0, 150, 299):
+        for f in FIELDS:
+            _compare(getattr(loo, f)[0, j], pool(eff.subset(np.arange(300) != j)), f)
+            _compare(getattr(cum, f)[0, j], pool(eff.subset(np.arange(j + 1))), f)
