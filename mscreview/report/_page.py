@@ -233,6 +233,12 @@ def _with_defaults(context: Mapping[str, Any]) -> dict[str, Any]:
     return ctx
 
 
+#: Study rows a forest plot on the page draws at most; the rest are counted in a row that
+#: points to the plot file (every row) and results.json (every value). A page of 5,000 trials
+#: otherwise drew ~50 forest plots of 5,000 rows each (over 100 MB of HTML).
+PAGE_FOREST_ROWS = 200
+
+
 def drawn_forests(ctx: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """The analyses the page draws a forest plot of: those with data (every analysis of a
     hand-made context without an overview) and the safety events' analyses with data."""
@@ -257,7 +263,8 @@ def render(context: Mapping[str, Any]) -> str:
         The HTML document: inline CSS and SVG, no scripts, no external resources.
     """
     ctx = _with_defaults(context)
-    forests = {str(a.get("id")): Markup(forest_svg(a)) for a in drawn_forests(ctx)}
+    forests = {str(a.get("id")): Markup(forest_svg(a, max_rows=PAGE_FOREST_ROWS))
+               for a in drawn_forests(ctx)}
     rob_figures = []
     for i, rob in enumerate(ctx["risk_of_bias"]):
         rob_figures.append({

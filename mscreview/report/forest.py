@@ -235,7 +235,8 @@ def _plot_values(analysis: Mapping[str, Any]) -> tuple[list[float], list[float]]
 
 
 # --------------------------------------------------------------------------- drawing
-def forest_svg(analysis: Mapping[str, Any], inline: bool = True) -> str:
+def forest_svg(analysis: Mapping[str, Any], inline: bool = True,
+               max_rows: int | None = None) -> str:
     """Return the forest plot of one analysis as an ``<svg role="img">`` string.
 
     Parameters
@@ -245,12 +246,17 @@ def forest_svg(analysis: Mapping[str, Any], inline: bool = True) -> str:
     inline : bool
         True for the HTML page (``width="100%"``, scales with its container); False for a
         standalone ``.svg`` download with explicit pixel size.
+    max_rows : int, optional
+        Draw at most this many study rows (the first ones, in the analysis's order); a row in
+        their place says how many more there are and that the plot file
+        (``plots/forest-<id>.svg``, drawn without a limit) and ``results.json`` have them all.
+        Totals, heterogeneity and the axis are those of every trial. None: every row.
     """
     status = analysis.get("status")
     rows = list(analysis.get("rows") or [])
     if status == "no_data" or (status != "pooled" and not rows):
         return _message_svg(analysis, inline)
-    return _Forest(analysis).draw(inline)
+    return _Forest(analysis, max_rows).draw(inline)
 
 
 def _message_svg(analysis: Mapping[str, Any], inline: bool) -> str:
@@ -273,8 +279,11 @@ def _message_svg(analysis: Mapping[str, Any], inline: bool) -> str:
 
 
 class _Forest:
-    def __init__(self, analysis: Mapping[str, Any]) -> None:
+    def __init__(self, analysis: Mapping[str, Any], max_rows: int | None = None) -> None:
         self.a = analysis
+        rows = analysis.get("rows") or []
+        self.cap = len(rows) if max_rows is None else max(0, min(max_rows, len(rows)))
+        self.drawn = [r for _, block in _blocks(analysis) for r in block][: self.cap]
         self.kind = analysis.get("data_kind") or "generic"
         self.model = analysis.get("model") or "random"
         self.log = analysis.get("scale") == "log" or analysis.get("measure") in ("RR", "OR", "HR")
@@ -288,7 +297,7 @@ class _Forest:
 
     # ---- geometry
     def _layout(self) -> None:
-        rows = self.a.get("rows") or []
+        rows = self.drawn
         labels = [self._label(r) for r in rows] + ["Study or Subgroup", "Subtotal (95% CI)"]
         labels += [str(s.get("name") or "") for s in self.a.get("subgroups") or []]
         label_w = max(150.0, max(text_width(t, FS, bold=True) for t in labels) + 16)
@@ -417,13 +426,17 @@ class _Forest:
         pooled = a.get("status") == "pooled"
         blocks = _blocks(a)
         grouped = blocks[0][0] is not None
+        budget = self.cap
         for sub, rows in blocks:
             if grouped and sub is not None:
                 s.text(self.x_label, y, sub.get("name") or "", size=FS, weight="bold")
                 y += ROW
-            for row in rows:
+            for row in rows[:budget]:
                 self._study_row(row, y)
                 y += ROW
+            if len(rows) > budget:
+                y = self._not_drawn(len(rows) - budget, y)
+            budget = max(0, budget - len(rows))
             if grouped and sub is not None:
                 y = self._total_block(sub.get("total"), rows, y, "Subtotal (95% CI)",
                                       "subtotal-diamond", pooled)
@@ -479,6 +492,15 @@ class _Forest:
                                                    row.get("ci_high")),
                size=FS, anchor="middle")
         self._square(row, y - 4)
+
+    def _not_drawn(self, more: int, y: float) -> float:
+        """The row in place of ``more`` study rows beyond the limit of the page."""
+        total = len(self.a.get("rows") or [])
+        self.svg.text(self.x_label, y, f"\u2026 {more:,} more trial{'s' if more != 1 else ''} "
+                      f"not drawn here (the page draws the first {self.cap:,} of {total:,}): "
+                      f"plots/forest-{self.a.get('id')}.svg draws every trial; results.json "
+                      "has every value", size=FS, italic=True, fill=MUTED, cls="rows-not-drawn")
+        return y + ROW
 
     def _total_block(self, total: Mapping[str, Any] | None, rows: Sequence[Any], y: float,
                      label: str, cls: str, pooled: bool, overall: bool = False) -> float:
@@ -544,10 +566,14 @@ class _Forest:
         a = self.a
         mname = measure_name(a.get("measure"))
         parts = []
-        for row in a.get("rows") or []:
+        for row in self.drawn:
             effect = self._effect_text(row.get("effect"), row.get("ci_low"), row.get("ci_high"))
             parts.append(f"{row.get('label') or row.get('study_id')}: {effect}, "
                          f"weight {fmt_weight(row.get('weight'))}")
+        more = len(a.get("rows") or []) - len(self.drawn)
+        if more:
+            parts.append(f"{more:,} more trials not drawn here (plots/forest-{a.get('id')}.svg "
+                         "draws them)")
         total = a.get("total") or {}
         if a.get("status") == "pooled" and is_number(total.get("estimate")):
             model = "fixed-effect" if self.model == "fixed" else "random-effects"

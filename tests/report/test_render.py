@@ -142,6 +142,25 @@ def test_continuous_rows_show_arm_mean_sd_n(context: dict) -> None:
         assert value in texts
 
 
+def test_a_forest_beyond_the_page_limit_draws_its_first_rows_and_says_so(context: dict) -> None:
+    """The page draws at most PAGE_FOREST_ROWS study rows per forest plot (5,000 trials made
+    a 100 MB page); the row in their place names the plot file that draws every trial, and the
+    totals stay those of every trial. Without a limit (the plot file) every row is drawn."""
+    analysis = copy.deepcopy(next(a for a in context["analyses"] if a["id"] == "alb-6m"))
+    k = len(analysis["rows"])
+    assert k >= 3
+    page = forest_svg(analysis, max_rows=2)
+    assert page.count('class="study-square"') == 2
+    more = k - 2
+    assert f"\u2026 {more} more trial{'s' if more != 1 else ''} not drawn here" in page
+    assert "plots/forest-alb-6m.svg draws every trial" in page
+    assert page.count("Subtotal (95% CI)") == 2 and "Total (95% CI)" in page
+    full = forest_svg(analysis, inline=False)
+    assert full.count('class="study-square"') == k and "not drawn" not in full
+    assert forest_svg(analysis, max_rows=k) == forest_svg(analysis)
+    assert report._page.PAGE_FOREST_ROWS >= 100
+
+
 def test_subgroups_have_subtotals_and_difference_test(html: str) -> None:
     figure = _figure(html, "alb-6m")
     assert figure.count("Subtotal (95% CI)") == 2
