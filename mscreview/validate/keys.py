@@ -2,10 +2,13 @@
 
 Keys compare typed values: number fields as numbers ("13" = "13.0"), the rest as text. A key with
 a missing part is not compared (the part is reported as required). frictionless accepts nulls in
-composite keys and re-reads each referenced table per foreign key; here every key check is one
-query. Two meaning rules live here too, because they are about keys: a key that differs from an
-earlier one only in letter case or surrounding spaces (the same record typed twice), and rows out
-of primary-key order (the writers keep files sorted, so diffs stay small).
+composite keys and re-reads each referenced table per foreign key; here one query surveys the
+keys of every table in file order (out of order? a key repeating its neighbour's? text parts
+whose distinct values collide when case and spaces are ignored?), and only what it finds is
+looked for row by row, in one more query with the foreign keys. Two meaning rules live here
+too, because they are about keys: a key that differs from an earlier one only in letter case or
+surrounding spaces (the same record typed twice), and rows out of primary-key order (the
+writers keep files sorted, so diffs stay small).
 """
 
 from __future__ import annotations
@@ -44,17 +47,41 @@ def _texts(item: Loaded, names: list[str], alias: str = "") -> str:
 
 def _normal(item: Loaded, key: list[str]) -> list[str]:
     """The key with letter case and surrounding spaces ignored."""
-    return [_key_value(item, k) if _numeric(item, k) else
-            f"lower(trim({ident(k)}, chr(32) || chr(9) || chr(10) || chr(160)))" for k in key]
+    return [_key_value(item, k) if _numeric(item, k) else _normal_text(ident(k)) for k in key]
 
 
-def _key_counts(item: Loaded, key: list[str]) -> str:
-    """(rows keyed, distinct keys, distinct keys ignoring case and spaces): all three equal
-    when the key has neither duplicates nor near-duplicates (the usual case, one pass)."""
-    values = [_key_value(item, k) for k in key]
-    present = " AND ".join(f"{v} IS NOT NULL" for v in values)
-    return (f"SELECT count(*), count(DISTINCT ({', '.join(values)})), "
-            f"count(DISTINCT ({', '.join(_normal(item, key))})) FROM {item.rows} WHERE {present}")
+def _normal_text(value: str) -> str:
+    return f"lower(trim({value}, chr(32) || chr(9) || chr(10) || chr(160)))"
+
+
+def _key_survey(item: Loaded, key: list[str]) -> str:
+    """One query over the rows in file order: (rows out of order, rows whose sort key repeats
+    the previous row's, whether every text part of the key keeps its distinct values distinct
+    when letter case and surrounding spaces are ignored, rows keyed, distinct keys).
+
+    When no row is out of order, duplicate keys are neighbours: no repeat means no duplicate
+    (the last two counts are made only for a key with an integer part, whose 64-bit values
+    the key compares as doubles). A near-duplicate needs two distinct values of some text part
+    with one normal form; each part's distinct values are compared, not every row's key.
+    """
+    sort_key = _sort_key(item, key, "")
+    texts = [k for k in key if not _numeric(item, k)]
+    lists = "".join(f", list(DISTINCT {ident(k)}) FILTER (WHERE {ident(k)} IS NOT NULL) AS __d{n}"
+                    for n, k in enumerate(texts))
+    distinct = " AND ".join(f"coalesce(len(__d{n}) = len(list_distinct(list_transform(__d{n}, "
+                            f"lambda x: {_normal_text('x')}))), true)" for n in range(len(texts)))
+    if any(item.fields[item.index(k)].get("type") == "integer" for k in key):
+        values = [_key_value(item, k) for k in key]
+        present = " AND ".join(f"{v} IS NOT NULL" for v in values)
+        counts = (f", count(*) FILTER (WHERE {present}) AS __rows, count(DISTINCT "
+                  f"({', '.join(values)})) FILTER (WHERE {present}) AS __keys")
+    else:
+        counts = ", 0 AS __rows, 0 AS __keys"
+    pairs = (f"SELECT count(*) FILTER (WHERE __k < __p) AS __unsorted, count(*) FILTER "
+             f"(WHERE __k = __p) AS __repeated FROM (SELECT __k, lag(__k) OVER (ORDER BY __rid) "
+             f"AS __p FROM (SELECT rowid AS __rid, {sort_key} AS __k FROM {item.loaded}))")
+    return (f"SELECT __unsorted, __repeated, {distinct or 'true'}, __rows, __keys FROM ({pairs}), "
+            f"(SELECT 0 AS __none{lists}{counts} FROM {item.loaded})")
 
 
 def _primary_key(item: Loaded, key: list[str]) -> str:
@@ -153,21 +180,22 @@ def _message(item: Loaded, loaded: dict[str, Loaded], code: str, detail: str,
 
 
 def check_keys(con: duckdb.DuckDBPyConnection, loaded: dict[str, Loaded], report: Report) -> None:
-    """Primary keys, near-duplicate keys, sort order and foreign keys, in two statements."""
+    """Primary keys, near-duplicate keys, sort order and foreign keys: one survey of every
+    keyed table, then one statement for the foreign keys and whatever the survey found."""
     usable = {name: item for name, item in sorted(loaded.items()) if item.usable}
     keys = {name: _as_list(item.table.schema.get("primaryKey")) for name, item in usable.items()}
-    keys = {name: key for name, key in keys.items() if key}
+    keys = {name: key for name, key in keys.items() if key and usable[name].count > 1}
     queries: list[tuple[str, str]] = []
     if keys:
-        counts = " UNION ALL ".join(f"(SELECT {literal(name)}, * FROM ({_key_counts(usable[name], key)}))"
+        survey = " UNION ALL ".join(f"(SELECT {literal(name)}, * FROM ({_key_survey(usable[name], key)}))"
                                     for name, key in keys.items())
-        for name, rows, distinct, normal in con.execute(counts).fetchall():
-            if not rows == distinct == normal:
+        for name, unsorted, repeated, distinct, rows, keyed in con.execute(survey).fetchall():
+            if unsorted or repeated or not distinct or rows != keyed:
                 queries.append((name, _primary_key(usable[name], keys[name])))
+            if unsorted:
+                queries.append((name, _sort_order(usable[name], keys[name])))
     for name, item in usable.items():
-        if name in keys:
-            queries.append((name, _sort_order(item, keys[name])))
-        queries += [(name, q) for q in _foreign_keys(item, loaded, report)]
+        queries += [(name, q) for q in _foreign_keys(item, loaded, report) if item.count]
     if not queries:
         return
     union = " UNION ALL ".join(f"(SELECT {literal(name)}, * FROM ({sql}))" for name, sql in queries)

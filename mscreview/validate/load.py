@@ -83,6 +83,12 @@ class Loaded:
         return f"__rows{self.number}"
 
     @property
+    def loaded(self) -> str:
+        """The table of the resource's rows as loaded, in file order (``rowid``), without
+        their lines."""
+        return f"__raw{self.number}"
+
+    @property
     def file(self) -> str:
         return self.table.file
 

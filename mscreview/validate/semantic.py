@@ -230,7 +230,8 @@ def _arm_sizes(arms: str) -> str:
 
 def _across(rows: dict[str, str]) -> Iterator[tuple[str, str]]:
     """(resource, SQL returning line, field, code, message) for every rule whose resources
-    are usable (``rows`` maps them to their tables)."""
+    are usable (``rows`` maps them to their tables); resource "" for SQL that returns the
+    resource first."""
     arms = rows.get("arms")
     outcome_tables = [n for n in ("continuous_outcomes", "dichotomous_outcomes") if n in rows]
     if arms:
@@ -246,13 +247,12 @@ def _across(rows: dict[str, str]) -> Iterator[tuple[str, str]]:
             first = (f"SELECT study_id, arg_min(name, (t, __line)) AS name, "
                      f"arg_min(__line, (t, __line)) AS line FROM ({union}) "
                      "WHERE study_id IS NOT NULL GROUP BY study_id")
-            for role in ("control", "experimental"):
-                for name in outcome_tables:
-                    yield name, (
-                        f"SELECT line, 'study_id', 'no-{role}-arm', printf('study ''%s'' has "
-                        f"outcome data but no {role} arm in arms.csv', study_id) "
-                        f"FROM ({first}) WHERE name = '{name}' AND study_id NOT IN (SELECT "
-                        f"study_id FROM {arms} WHERE role = '{role}' AND study_id IS NOT NULL)")
+            yield "", (  # one query for both roles and every outcome table
+                "SELECT f.name, f.line, 'study_id', 'no-' || r.role || '-arm', printf('study "
+                "''%s'' has outcome data but no %s arm in arms.csv', f.study_id, r.role) "
+                f"FROM ({first}) AS f, (VALUES ('control'), ('experimental')) AS r(role) "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {arms} AS a WHERE a.role = r.role "
+                "AND a.study_id = f.study_id)")
     if arms and "adverse_events" in rows:
         ae = rows["adverse_events"]
         yield "adverse_events", (
@@ -326,7 +326,7 @@ def check_across(con: duckdb.DuckDBPyConnection, loaded: dict[str, Loaded],
     queries = list(_across({name: item.rows for name, item in usable.items()}))
     if not queries:
         return
-    union = " UNION ALL ".join(f"(SELECT {literal(name)} AS resource, * FROM ({sql}))"
-                               for name, sql in queries)
+    union = " UNION ALL ".join(f"(SELECT {literal(name)} AS resource, * FROM ({sql}))" if name
+                               else f"({sql})" for name, sql in queries)
     for name, line, field, code, message in con.execute(union).fetchall():
         report.add(usable[name].file, line, field, code, message)
