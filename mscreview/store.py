@@ -28,7 +28,7 @@ import re
 import signal
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -375,6 +375,7 @@ def preload(package_path: str | os.PathLike[str], *, today: date | None = None) 
 def build_database(
     package_path: str | os.PathLike[str], out_path: str | os.PathLike[str], *,
     today: date | None = None, preloaded: Preloaded | None = None,
+    copied: Callable[[], None] | None = None,
 ) -> Path:
     """Validate a data package and build its DuckDB database; return the path written.
 
@@ -390,6 +391,11 @@ def build_database(
     preloaded
         The package already validated and loaded by :func:`preload`: its tables are copied
         into the file (the CSVs are not read again). It stays open; the caller closes it.
+        The file is written through a connection of its own (a cursor), so this may run in a
+        thread of its own while the caller queries the in-memory database.
+    copied
+        Called once the preloaded tables (and the reference tables, created in memory too)
+        are in the file: from then on the in-memory database may change.
 
     Raises
     ------
@@ -410,7 +416,7 @@ def build_database(
     os.close(fd)
     tmp = Path(tmp_name)
     tmp.unlink()  # DuckDB creates the file itself
-    con = duckdb.connect() if preloaded is None else preloaded.con
+    con = duckdb.connect() if preloaded is None else preloaded.con.cursor()
     try:
         con.execute(
             f"ATTACH {_literal(str(tmp))} AS {_ALIAS} (STORAGE_VERSION {_literal(STORAGE_VERSION)})"
@@ -429,6 +435,8 @@ def build_database(
                 _wan_divisors(con)
             con.execute(f"COPY FROM DATABASE memory TO {_ALIAS}")
             con.execute(f"USE {_ALIAS}")
+            if copied is not None:
+                copied()
         for path in sql_files():
             try:
                 con.execute(path.read_text(encoding="utf-8"))
@@ -441,18 +449,16 @@ def build_database(
         con.execute(f"CHECKPOINT {_ALIAS}")
         con.execute("USE memory")
         con.execute(f"DETACH {_ALIAS}")
-        if preloaded is None:
-            con.close()
+        con.close()
         os.replace(tmp, out)
     except BaseException:
-        if preloaded is None:
-            con.close()
-        else:
+        if preloaded is not None:
             try:
                 con.execute("USE memory")
                 con.execute(f"DETACH DATABASE IF EXISTS {_ALIAS}")
             except duckdb.Error:
                 pass
+        con.close()
         for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
             leftover.unlink(missing_ok=True)
         raise

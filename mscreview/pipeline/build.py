@@ -40,9 +40,10 @@ import hashlib
 import json
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -341,17 +342,32 @@ def stage_report(txn: Transaction, prefix: str, descriptor_path: Path, *,
     work = txn.folder / "work"
     work.mkdir()
     progress("building the database")
-    db_path = build_database(descriptor_path, work / "mscreview.duckdb", preloaded=loaded)
-    # pooling and the Parquet files read each view once, as a table in memory (the file keeps
-    # the views themselves)
-    materialise_views(loaded)
-    parquet_dir = txn.folder_for(rel("parquet"), durable=False)
+    # the database file and the Parquet downloads are written by DuckDB's own threads while we
+    # pool and render (each through a connection of its own)
+    copied = threading.Event()
+
+    def write_database() -> Path:
+        try:
+            return build_database(descriptor_path, work / "mscreview.duckdb", preloaded=loaded,
+                                  copied=copied.set)
+        finally:
+            copied.set()  # also when it failed before the copy: never wait forever
+
+    background = ThreadPoolExecutor(max_workers=2)
+    database = background.submit(write_database)
+    parquet: Future[list[Path]] | None = None
     con = loaded.con.cursor()
-    # the Parquet downloads are written by DuckDB's own threads while we pool and render
-    exporter = ThreadPoolExecutor(max_workers=1)
-    parquet = exporter.submit(copy_parquet, con.cursor(), package_relations(con), parquet_dir)
-    exporter.shutdown(wait=False)
     try:
+        copied.wait()
+        if database.done():
+            database.result()  # failed before the copy: its error
+        # pooling and the Parquet files read each view once, as a table in memory (the file
+        # keeps the views themselves)
+        materialise_views(loaded)
+        parquet_dir = txn.folder_for(rel("parquet"), durable=False)
+        parquet = background.submit(copy_parquet, con.cursor(), package_relations(con),
+                                    parquet_dir)
+        background.shutdown(wait=False)
         progress("pooling the analysis plan")
         context = _context(descriptor_path, descriptor, con, releasing)
         progress("rendering the report")
@@ -362,8 +378,11 @@ def stage_report(txn: Transaction, prefix: str, descriptor_path: Path, *,
         plots_dir = txn.folder_for(rel("plots"), durable=False)
         _write_plots(context, plots_dir)
     finally:
-        wait([parquet])  # never leave the exporter writing into a folder being removed
+        # never leave a thread writing into a folder being removed
+        wait([database] if parquet is None else [database, parquet])
+        background.shutdown(wait=False)
         con.close()
+    db_path = database.result()
     parquet.result()
     files = {**_files(parquet_dir, "parquet"), **_files(plots_dir, "plots")}
     if "data" in entries:
