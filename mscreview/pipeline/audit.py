@@ -379,15 +379,31 @@ def _baseline(rows: list[dict[str, Any]], screened: dict[str, dict[str, Any]],
         by_var[(r["study_id"], r["outcome"], r["source_id"])].append(r)
     per_study: dict[str, list[tuple[str, stats.BalanceTest, dict[str, Any]]]] = defaultdict(list)
     seen: set[tuple[str, str]] = set()
+    chosen: list[tuple[str, str, list[dict[str, Any]]]] = []
     for (study, outcome, _source), arms in sorted(by_var.items()):
         if len(arms) < 2 or (study, outcome) in seen or any(a["n"] is None or a["n"] < 2
                                                              for a in arms):
             continue
         seen.add((study, outcome))
-        test = stats.baseline_balance(
-            [a["central"] for a in arms], [a["dispersion"] for a in arms], [a["n"] for a in arms],
-            mean_decimals=[stats.printed_decimals(a["central"], a["quote"]) for a in arms],
-            sd_decimals=[stats.printed_decimals(a["dispersion"], a["quote"]) for a in arms])
+        chosen.append((study, outcome, arms))
+
+    def columns(arms: list[dict[str, Any]]) -> list[list[Any]]:
+        return [[a["central"] for a in arms], [a["dispersion"] for a in arms],
+                [a["n"] for a in arms],
+                [stats.printed_decimals(a["central"], a["quote"]) for a in arms],
+                [stats.printed_decimals(a["dispersion"], a["quote"]) for a in arms]]
+
+    # two arms (nearly every trial): all at once, the same numbers as one at a time
+    two = [i for i, (_, _, arms) in enumerate(chosen) if len(arms) == 2]
+    tests: dict[int, stats.BalanceTest] = {}
+    if two:
+        cols = list(zip(*(columns(chosen[i][2]) for i in two), strict=True))
+        tests = dict(zip(two, stats.baseline_balance_two_arms(*cols), strict=True))
+    for i, (study, outcome, arms) in enumerate(chosen):
+        test = tests.get(i)
+        if test is None:
+            m, s, n, dm, ds = columns(arms)
+            test = stats.baseline_balance(m, s, n, mean_decimals=dm, sd_decimals=ds)
         per_study[study].append((outcome, test, arms[0]))
     for study, tests in per_study.items():
         printed = stats.stouffer([t.p for _, t, _ in tests])

@@ -454,10 +454,12 @@ def _trajectory(con: duckdb.DuckDBPyConnection, a: dict[str, Any]) -> dict[str, 
     if kind not in ("continuous", "dichotomous"):
         return {"status": "not_assessable", "reason": "no arm-level data", "rows": []}
     view = "arm_pairs" if kind == "continuous" else "dichotomous_pairs"
-    data = [r for r in _rows(con, f"""
+    cur = con.execute(f"""
         SELECT p.*, s.included FROM {view} p JOIN studies s USING (study_id)
-        WHERE p.window <> 'baseline' ORDER BY p.window_order, p.year, p.study_id""")
-            if r["outcome"] == a["outcome"]]
+        WHERE p.window <> 'baseline' AND p.outcome = ?
+        ORDER BY p.window_order, p.year, p.study_id""", [a["outcome"]])
+    cols = [d[0] for d in cur.description]
+    data = [dict(zip(cols, r)) for r in cur.fetchall()]
     windows: dict[str, list[dict[str, Any]]] = {}
     weeks: dict[str, float] = {}
     for r in data:

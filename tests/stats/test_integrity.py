@@ -194,3 +194,24 @@ def test_stouffer_matches_scipy_combine_pvalues() -> None:
     p = [0.053, 0.774, 0.418, 0.135, 0.054, 0.222]
     expected = scipy.stats.combine_pvalues(p, method="stouffer").pvalue
     assert stouffer(p).p == pytest.approx(expected, rel=1e-10)
+
+
+def test_two_arm_batch_gives_the_numbers_of_one_at_a_time() -> None:
+    """baseline_balance_two_arms (the audit of thousands of trials) is baseline_balance per
+    variable, to the last bit: overlapping and separate rounding boxes, equal means, SD 0."""
+    from mscreview.stats import baseline_balance_two_arms
+
+    rng = np.random.default_rng(3)
+    v = 300
+    m = np.round(rng.normal(30, 3, (v, 2)), 1)
+    m[:20, 1] = m[:20, 0]  # identical printed means
+    s = np.round(rng.uniform(0.5, 5, (v, 2)), 2)
+    s[20:25] = 0.0
+    n = rng.integers(2, 80, (v, 2))
+    dm = rng.integers(0, 3, (v, 2))
+    ds = rng.integers(0, 3, (v, 2))
+    batch = baseline_balance_two_arms(m, s, n, dm, ds)
+    for i in range(v):
+        one = baseline_balance(m[i].tolist(), s[i].tolist(), n[i].tolist(),
+                               mean_decimals=dm[i].tolist(), sd_decimals=ds[i].tolist())
+        assert batch[i] == one, i
