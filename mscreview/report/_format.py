@@ -86,6 +86,9 @@ DASH = "\u2014"
 
 def is_number(value: Any) -> TypeGuard[float]:
     """Return True for a finite int or float (bools excluded)."""
+    kind = type(value)
+    if kind is float or kind is int:  # the common cases first (called per cell of every figure)
+        return math.isfinite(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
     return math.isfinite(value)

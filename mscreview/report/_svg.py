@@ -20,9 +20,15 @@ _NARROW = set("iljtfI.,;:'|!()[] -/")
 _WIDE = set("mwMW@%")
 
 
+_SPECIAL = re.compile(r"[&<>\"']")
+
+
 def esc(value: object) -> str:
     """Escape ``value`` for SVG/HTML text or attribute content."""
-    return str(escape("" if value is None else str(value)))
+    text = "" if value is None else str(value)
+    if _SPECIAL.search(text) is None:  # nothing to escape (most labels and every number)
+        return text
+    return str(escape(text))
 
 
 def text_of(*values: object, fallback: str = "\u2014") -> str:
@@ -98,20 +104,20 @@ class Svg:
         extra: str = "",
     ) -> None:
         """Add a text element (``content`` is escaped)."""
-        attrs = [f'x="{x:.1f}"', f'y="{y:.1f}"', f'font-size="{size:g}"']
+        attrs = f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size:g}"'
         if anchor != "start":
-            attrs.append(f'text-anchor="{anchor}"')
+            attrs += f' text-anchor="{anchor}"'
         if weight:
-            attrs.append(f'font-weight="{weight}"')
+            attrs += f' font-weight="{weight}"'
         if italic:
-            attrs.append('font-style="italic"')
+            attrs += ' font-style="italic"'
         if fill:
-            attrs.append(f'fill="{fill}"')
+            attrs += f' fill="{fill}"'
         if cls:
-            attrs.append(f'class="{cls}"')
+            attrs += f' class="{cls}"'
         if extra:
-            attrs.append(extra)
-        self.parts.append(f"<text {' '.join(attrs)}>{esc(content)}</text>")
+            attrs += " " + extra
+        self.parts.append(f"{attrs}>{esc(content)}</text>")
 
     def line(self, x1: float, y1: float, x2: float, y2: float, stroke: str = "#000",
              width: float = 1, extra: str = "") -> None:

@@ -296,8 +296,22 @@ class _Forest:
         self._layout()
 
     # ---- geometry
+    def _cells(self, row: Mapping[str, Any]) -> tuple[dict[str, list[str]], str]:
+        """The row's arm values (per arm, in column order) and effect text, formatted once."""
+        key = id(row)
+        done = self._cell_cache.get(key)
+        if done is None:
+            arms = {arm: [_arm_value(row.get(arm), k) for k, _ in self.fields]
+                    for arm in ("exp", "ctl")}
+            done = (arms, self._effect_text(row.get("effect"), row.get("ci_low"),
+                                            row.get("ci_high")))
+            self._cell_cache[key] = done
+        return done
+
     def _layout(self) -> None:
+        self._cell_cache: dict[int, tuple[dict[str, list[str]], str]] = {}
         rows = self.drawn
+        cells = [self._cells(r) for r in rows]
         labels = [self._label(r) for r in rows] + ["Study or Subgroup", "Subtotal (95% CI)"]
         labels += [str(s.get("name") or "") for s in self.a.get("subgroups") or []]
         label_w = max(150.0, max(text_width(t, FS, bold=True) for t in labels) + 16)
@@ -308,16 +322,15 @@ class _Forest:
         self.arm_span: dict[str, tuple[float, float]] = {}
         for arm in ("exp", "ctl"):
             start = x
-            for key, header in self.fields:
-                values = [_arm_value(r.get(arm), key) for r in rows] + [header, "9999"]
+            for j, (key, header) in enumerate(self.fields):
+                values = [c[0][arm][j] for c in cells] + [header, "9999"]
                 col_w = max(42.0, max(text_width(v, FS) for v in values) + 14)
                 x += col_w
                 self.arm_cols[arm].append((key, x - 6))
             self.arm_span[arm] = (start, x)
         self.x_weight = x + 56  # right edge of weight column
         x += 62
-        effects = [self._effect_text(r.get("effect"), r.get("ci_low"), r.get("ci_high"))
-                   for r in rows]
+        effects = [c[1] for c in cells]
         effect_w = max(160.0, max([text_width(e, FS) for e in effects] or [0]) + 24,
                        text_width(_method_line(self.a), FS, True) + 16)
         self.x_effect = x + effect_w / 2
@@ -390,9 +403,9 @@ class _Forest:
                 self.svg.line(xx, y - 5, xx, y + 5, stroke="#8c1d18", width=1.2)
 
     def _arm_texts(self, row: Mapping[str, Any], y: float, bold: bool = False) -> None:
+        values = self._cells(row)[0]
         for arm in ("exp", "ctl"):
-            for key, right in self.arm_cols[arm]:
-                value = _arm_value(row.get(arm), key)
+            for (_key, right), value in zip(self.arm_cols[arm], values[arm], strict=True):
                 if value:
                     self.svg.text(right, y, value, size=FS, anchor="end",
                                   weight="bold" if bold else None)
@@ -488,9 +501,7 @@ class _Forest:
                    fill=MUTED)
         self._arm_texts(row, y)
         s.text(self.x_weight, y, fmt_weight(row.get("weight")), size=FS, anchor="end")
-        s.text(self.x_effect, y, self._effect_text(row.get("effect"), row.get("ci_low"),
-                                                   row.get("ci_high")),
-               size=FS, anchor="middle")
+        s.text(self.x_effect, y, self._cells(row)[1], size=FS, anchor="middle")
         self._square(row, y - 4)
 
     def _not_drawn(self, more: int, y: float) -> float:
@@ -567,7 +578,7 @@ class _Forest:
         mname = measure_name(a.get("measure"))
         parts = []
         for row in self.drawn:
-            effect = self._effect_text(row.get("effect"), row.get("ci_low"), row.get("ci_high"))
+            effect = self._cells(row)[1]
             parts.append(f"{row.get('label') or row.get('study_id')}: {effect}, "
                          f"weight {fmt_weight(row.get('weight'))}")
         more = len(a.get("rows") or []) - len(self.drawn)
