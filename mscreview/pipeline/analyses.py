@@ -189,7 +189,7 @@ def _drop_other_units(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]],
     usable = [r for r in rows if "smd_only" not in (r.get("flags") or "")]
     excluded = [{"study_id": r["study_id"], "label": r["label"],
                  "reason": f"values in {r['unit']} cannot enter a mean difference (SMD only)"}
-                for r in rows if r not in usable]
+                for r in rows if "smd_only" in (r.get("flags") or "")]  # not usable (O(k))
     if not usable:
         return usable, excluded
     unit = Counter(r["unit"] for r in usable).most_common(1)[0][0]

@@ -215,16 +215,19 @@ def _usable(effects: EffectSet) -> tuple[EffectSet, tuple[Excluded, ...]]:
 def _study_rows(
     effects: EffectSet, weights: FloatArray, crit: float
 ) -> tuple[StudyEffect, ...]:
-    ratio = effects.measure in RATIO_MEASURES
     total = float(np.sum(weights))
-    rows = []
-    for s, y, v, w in zip(effects.study, effects.yi, effects.vi, weights, strict=True):
-        half = crit * math.sqrt(v)
-        lo, hi, eff = y - half, y + half, y
-        if ratio:
-            eff, lo, hi = math.exp(eff), math.exp(lo), math.exp(hi)
-        rows.append(StudyEffect(s, float(y), float(v), 100.0 * float(w) / total, eff, lo, hi))
-    return tuple(rows)
+    # element-wise in NumPy (sqrt, +, -, * and / round as Python's float operations do); the
+    # back-transform of ratios stays math.exp (NumPy's exp may differ in the last bit)
+    yi = np.asarray(effects.yi, dtype=np.float64)
+    half = crit * np.sqrt(np.asarray(effects.vi, dtype=np.float64))
+    ys, vs = yi.tolist(), effects.vi.tolist()
+    lows, highs = (yi - half).tolist(), (yi + half).tolist()
+    pct = (100.0 * np.asarray(weights, dtype=np.float64) / total).tolist()
+    effs = ys
+    if effects.measure in RATIO_MEASURES:
+        effs = [math.exp(x) for x in ys]
+        lows, highs = [math.exp(x) for x in lows], [math.exp(x) for x in highs]
+    return tuple(map(StudyEffect, effects.study, ys, vs, pct, effs, lows, highs))
 
 
 def _empty(effects: EffectSet, model: str, method: str, tau2_method: str | None,
