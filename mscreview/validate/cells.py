@@ -26,7 +26,6 @@ __all__ = [
     "pattern_sql",
     "type_ok_sql",
     "typed_sql",
-    "missing_sql",
     "comparable_sql",
     "bound_literal",
 ]
@@ -87,13 +86,6 @@ def literal(text: str) -> str:
 
 def _text_list(values: list[Any]) -> str:
     return ", ".join(literal(str(v)) for v in values)
-
-
-def missing_sql(cell: str, missing: list[str]) -> str:
-    """True when ``cell`` is one of the schema's missing-value codes."""
-    if not missing:
-        return "false"
-    return f"({cell} IN ({_text_list(missing)}))"
 
 
 def type_ok_sql(field: dict[str, Any], cell: str) -> str:

@@ -3,9 +3,10 @@
 Every CSV is parsed once, by DuckDB's ``read_csv`` with every column as text. In the same pass
 each field gets its typed value (``TRY_CAST`` of a cell that frictionless would read as that
 type, :mod:`~mscreview.validate.cells`) and every check of one row alone (types, constraints,
-the meaning rules of a row) is evaluated; the temporary table keeps the typed values, the list
-of a row's failed checks (``__h``, empty for a good row) and its physical line (``__line``).
-Checks across rows and tables (keys, arms) are SQL over these tables; a valid package's typed
+the meaning rules of a row) is evaluated; the temporary table keeps the typed values and, for
+a row failing a check, its cells as written (``__bad``). Only those rows are checked again, with
+every message's detail (a valid package's load plans no message). A file of the header alone is
+not read. Checks across rows and tables (keys, arms) are SQL over these tables; a valid package's typed
 tables are then written into the store from them (:func:`store_tables`): nothing is read twice.
 
 Physical lines: a record's first line is its row index plus the header's lines, plus the line
@@ -24,14 +25,7 @@ from typing import Any
 import duckdb
 
 from mscreview.tables import csv_fields_unlimited
-from mscreview.validate.cells import (
-    TYPE_MAP,
-    ident,
-    literal,
-    missing_sql,
-    type_ok_sql,
-    typed_sql,
-)
+from mscreview.validate.cells import TYPE_MAP, ident, literal, type_ok_sql, typed_sql
 from mscreview.validate.problems import Report
 from mscreview.validate.reading import RawTable
 
@@ -65,8 +59,8 @@ class RowCheck:
 @dataclass
 class Loaded:
     """A resource loaded into DuckDB as table :attr:`rows`: every field under its name (typed;
-    NULL when missing or not of its type), ``__line`` and ``__h`` (the failed row checks). An
-    unusable resource (header not the schema's) has its cells as text, ``__c{i}``, only."""
+    NULL when missing or not of its type), ``__line`` and ``__bad`` (the cells of a row failing a
+    row check). An unusable resource (header not the schema's) has its cells as text, ``__c{i}``, only."""
 
     table: RawTable
     number: int
@@ -117,40 +111,53 @@ class Loaded:
         return "true" if self.text(i) else f"__k{i}"
 
 
-def _read_csv(source: str, table: RawTable, width: int, number: int) -> str:
+def _read_csv(source: str, table: RawTable, width: int, number: int, missing: list[str]) -> str:
+    """Every cell as text; a cell that is one of the ``missing`` codes (quoted or not, as
+    frictionless reads it) is NULL."""
     columns = ", ".join(f"'__c{i}': 'VARCHAR'" for i in range(width))
     newline = "\\r\\n" if table.newline == "\r\n" else "\\n"  # DuckDB's escaped spelling
+    nulls = f"[{', '.join(literal(m) for m in missing)}]" if missing else "'\x00'"  # NUL: none
     return (
         f"read_csv({literal(source)}, header = true, auto_detect = false, delim = ',', "
         f"quote = '\"', escape = '\"', new_line = '{newline}', "
-        f"encoding = 'utf-8', columns = {{{columns}}}, nullstr = '\x00', "
-        "ignore_errors = true, store_rejects = true, "
+        f"encoding = 'utf-8', columns = {{{columns}}}, nullstr = {nulls}, "
+        "allow_quoted_nulls = true, ignore_errors = true, store_rejects = true, "
         f"rejects_table = '__rejects{number}', rejects_scan = '__rejects_scan{number}')"
     )
 
 
-def _cells(table: RawTable, missing: list[str], source: str) -> str:
-    """SQL over ``source``: per field the cell as written (``__c{i}``), whether it is missing
-    (``__m{i}``), whether it is missing or of its type (``__k{i}``, once per cell), and its
-    typed value under the field's name."""
-    flags, typed = [], []
+def _cells(table: RawTable, source: str, keep: tuple[str, ...] = ()) -> str:
+    """SQL over ``source`` (missing cells NULL): per field the cell as written (``__c{i}``),
+    whether it is missing (``__m{i}``), whether it is missing or of its type (``__k{i}``, once
+    per cell, for types other than text), and its typed value under the field's name; and the
+    columns ``keep`` of ``source``."""
+    flags, typed = list(keep), []
     for i, f in enumerate(table.fields):
         cell, name = f"__c{i}", ident(f["name"])
-        flags += [cell, f"{missing_sql(cell, missing)} AS __m{i}"]
+        flags += [cell, f"{cell} IS NULL AS __m{i}"]
         if f.get("type", "string") == "string":
-            typed.append(f"CASE WHEN __m{i} THEN NULL ELSE {cell} END AS {name}")
+            typed.append(f"{cell} AS {name}")
             continue
-        flags.append(f"({missing_sql(cell, missing)} OR {type_ok_sql(f, cell)}) AS __k{i}")
-        typed.append(f"CASE WHEN __k{i} AND NOT __m{i} THEN {typed_sql(f, cell)} END AS {name}")
+        flags.append(f"({cell} IS NULL OR {type_ok_sql(f, cell)}) AS __k{i}")
+        typed.append(f"CASE WHEN __k{i} THEN {typed_sql(f, cell)} END AS {name}")
     return (f"SELECT *, {', '.join(typed)} FROM (SELECT {', '.join(flags)} FROM {source})")
 
 
+def _flagged(names: str, cells: str, checks: list[RowCheck], width: int) -> str:
+    """SQL over ``cells``: the typed fields ``names`` and ``__bad``, a row's cells as written
+    when one of its checks fails (NULL for a good row: the checks' details are made for bad
+    rows only, by :func:`_select_checked`)."""
+    if not checks:
+        return f"SELECT {names}, NULL::VARCHAR[] AS __bad FROM ({cells})"
+    failed = " OR ".join(f"coalesce({c.when}, false)" for c in checks)
+    written = ", ".join(f"__c{i}" for i in range(width))
+    return f"SELECT {names}, CASE WHEN {failed} THEN [{written}] END AS __bad FROM ({cells})"
+
+
 def _select_checked(names: str, cells: str, checks: list[RowCheck]) -> str:
-    """SQL over ``cells``: the typed fields ``names`` and ``__h``, the list of a row's failed
+    """SQL over ``cells``: the columns ``names`` and ``__h``, the list of a row's failed
     checks as ``{k: check index, d: detail}`` (NULL when none failed). Each condition is
     evaluated once per row; the list is built only for rows with a problem."""
-    if not checks:
-        return f"SELECT {names}, NULL AS __h FROM ({cells})"
     flags = ", ".join(f"coalesce({c.when}, false) AS __f{k}" for k, c in enumerate(checks))
     any_failed = " OR ".join(f"__f{k}" for k in range(len(checks)))
     hits = ", ".join(f"CASE WHEN __f{k} THEN struct_pack(k := {k}, d := CAST({c.detail} "
@@ -188,23 +195,31 @@ def load_table(con: duckdb.DuckDBPyConnection, item: Loaded, checks: list[RowChe
     assert table.opened is not None
     width, number, rows = len(table.header), item.number, item.rows
     raw, lines = f"__raw{number}", f"__lines{number}"
-    source = _read_csv(table.opened.reader_path, table, width, number)
+    start = table.header_lines + 1
+    if item.usable and table.physical_lines <= table.header_lines:  # the header alone
+        columns = ", ".join(f"{ident(f['name'])} {TYPE_MAP[f.get('type', 'string')]}"
+                            for f in item.fields)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {raw} ({columns}); CREATE OR REPLACE TEMP "
+                    f"VIEW {rows} AS SELECT rowid + {start} AS __line, rowid AS __rid, * "
+                    f"FROM {raw}")
+        return []
+    source = _read_csv(table.opened.reader_path, table, width, number,
+                       item.missing if item.usable else [])
     if item.usable:
         names = ", ".join(ident(f["name"]) for f in item.fields)
-        select = _select_checked(names, _cells(table, item.missing, source), checks)
+        select = _flagged(names, _cells(table, source), checks, width)
     else:
-        select = f"SELECT *, NULL AS __h FROM {source}"
+        select = f"SELECT *, NULL::VARCHAR[] AS __bad FROM {source}"
     item.count = con.execute(f"CREATE OR REPLACE TEMP TABLE {raw} AS {select}"
                              ).fetchone()[0]  # type: ignore[index]
-    start = table.header_lines + 1
     found = con.execute(
         f"CREATE OR REPLACE TEMP VIEW {rows} AS SELECT rowid + {start} AS __line, rowid AS __rid, "
         f"* FROM {raw}; "
-        f"SELECT 0, line, line_byte_position, error_type, NULL FROM __rejects{number} "
-        f"UNION ALL SELECT 1, __line, NULL, NULL, __h FROM {rows} WHERE __h IS NOT NULL"
+        f"SELECT 0, line, line_byte_position, error_type FROM __rejects{number} "
+        f"UNION ALL (SELECT 1, NULL, NULL, NULL FROM {raw} WHERE __bad IS NOT NULL LIMIT 1)"
     ).fetchall()
     rejects = sorted((r[1], r[2], r[3]) for r in found if r[0] == 0)
-    hits = [(r[1], r[4]) for r in found if r[0] == 1]
+    bad = any(r[0] == 1 for r in found)
     item.records = item.count + len({r[0] for r in rejects})
     placed: list[int] | None = None
     if rejects or table.blank_lines:
@@ -227,12 +242,14 @@ def load_table(con: duckdb.DuckDBPyConnection, item: Loaded, checks: list[RowChe
         con.execute(f"CREATE OR REPLACE TEMP VIEW {rows} AS SELECT l.line AS __line, "
                     "r.rowid AS __rid, r.* "
                     f"FROM {raw} AS r JOIN {lines} AS l ON l.rid = r.rowid")
-        if hits:
-            hits = con.execute(f"SELECT __line, __h FROM {rows} WHERE __h IS NOT NULL"
-                               ).fetchall()
-    if not item.usable or not checks:
+    if not item.usable or not checks or not bad:
         return []
-    return [(line, checks[hit["k"]], hit["d"] or "") for line, h in sorted(hits)
+    # the bad rows' cells, as written, checked again with every detail
+    written = ", ".join(f"__bad[{i + 1}] AS __c{i}" for i in range(width))
+    bad_rows = f"(SELECT __line, {written} FROM {rows} WHERE __bad IS NOT NULL)"
+    hits = con.execute(_select_checked("__line", _cells(table, bad_rows, ("__line",)), checks)
+                       ).fetchall()
+    return [(line, checks[hit["k"]], hit["d"] or "") for line, h in sorted(hits) if h
             for hit in h]
 
 
