@@ -325,7 +325,7 @@ def assemble(con: duckdb.DuckDBPyConnection, analyses: list[dict[str, Any]],
                        THEN d.events || '/' || coalesce(CAST(d.n AS VARCHAR), '?') END) AS exp,
                    max(CASE WHEN a.role = 'control' AND d.events IS NOT NULL
                        THEN d.events || '/' || coalesce(CAST(d.n AS VARCHAR), '?') END) AS ctl,
-                   string_agg(DISTINCT d.quote, ' | ') AS as_reported,
+                   string_agg(DISTINCT d.quote, ' | ' ORDER BY d.quote) AS as_reported,
                    min(d.status) AS status
             FROM dichotomous_outcomes d JOIN studies s USING (study_id)
             JOIN arms a USING (study_id, arm_id)
