@@ -11,7 +11,7 @@ import math
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -195,7 +195,8 @@ def _environment() -> Environment:
     env.globals.update(
         heterogeneity_text=heterogeneity_text, overall_effect_text=overall_effect_text,
         footnote_letters=footnote_letters, is_number=f.is_number, JUDGEMENTS=JUDGEMENTS,
-        robustness_svg=robustness_svg,
+        robustness_svg=partial(robustness_svg, max_rows=PAGE_FOREST_ROWS),
+        page_rows=PAGE_FOREST_ROWS,
     )
     folder = Path(__file__).resolve().parent / "__pycache__"
     try:
@@ -235,7 +236,8 @@ def _with_defaults(context: Mapping[str, Any]) -> dict[str, Any]:
 
 #: Study rows a forest plot on the page draws at most; the rest are counted in a row that
 #: points to the plot file (every row) and results.json (every value). A page of 5,000 trials
-#: otherwise drew ~50 forest plots of 5,000 rows each (over 100 MB of HTML).
+#: otherwise drew ~50 forest plots of 5,000 rows each (over 100 MB of HTML). The leave-one-out
+#: and cumulative plots and tables of the robustness section show about as many rows.
 PAGE_FOREST_ROWS = 200
 
 

@@ -63,11 +63,12 @@ def _log_or_lin(v: float, log: bool) -> float:
 
 def interval_svg(rows: Sequence[Mapping[str, Any]], *, log: bool, title: str, pid: str,
                  pooled: Mapping[str, Any] | None = None, label_key: str = "label",
-                 null: float | None = None, kind: str = "interval", inline: bool = True
-                 ) -> Markup:
+                 null: float | None = None, kind: str = "interval", inline: bool = True,
+                 note: str = "") -> Markup:
     """Estimates with 95% CIs, one row each (a small forest); a dashed line at the full pool.
 
-    ``rows`` carry ``estimate``, ``ci_low``, ``ci_high`` (display scale) and a label.
+    ``rows`` carry ``estimate``, ``ci_low``, ``ci_high`` (display scale) and a label; ``note``
+    is a line under the axis (what the figure leaves out).
     """
     null = (1.0 if log else 0.0) if null is None else null
     usable = [r for r in rows if is_number(r.get("estimate"))]
@@ -84,7 +85,7 @@ def interval_svg(rows: Sequence[Mapping[str, Any]], *, log: bool, title: str, pi
     width = left + plot_w + right_w
     row_h = 17.0
     top = 22.0
-    height = top + row_h * len(rows) + 34
+    height = top + row_h * len(rows) + 34 + (16 if note else 0)
     x = _Lin(lo - pad, hi + pad, left + 8, left + plot_w - 8)
     s = Svg()
     s.text(left + plot_w + 8, 14, "Estimate [95% CI]", size=FS - 1, weight="bold", fill=MUTED)
@@ -114,7 +115,11 @@ def interval_svg(rows: Sequence[Mapping[str, Any]], *, log: bool, title: str, pi
     for t in _ticks(lo - pad, hi + pad, 4):
         s.line(x(t), y_axis, x(t), y_axis + 4, stroke=INK)
         s.text(x(t), y_axis + 15, _fmt_tick(t, log), size=FS - 1, anchor="middle")
+    if note:
+        s.text(6, y_axis + 31, note, size=FS - 1, italic=True, fill=MUTED, cls="rows-not-drawn")
     desc = "; ".join(f"{r.get(label_key)}: {fmt_num(r.get('estimate'))}" for r in usable)
+    if note:
+        desc += f". {note}"
     return Markup(s.render(width, height, title, desc or "no estimates", pid,
                            f"robust-svg interval-svg {kind}-svg", inline, min_width=width * 0.8))
 
@@ -347,21 +352,41 @@ def tsa_svg(seq: Mapping[str, Any], *, title: str, pid: str, inline: bool = True
                            min_width=320))
 
 
+def thinned(rows: Sequence[Any], max_rows: int | None) -> tuple[list[Any], int]:
+    """At most about ``max_rows`` of ``rows``: every j-th one and the last, and j (1: all)."""
+    if max_rows is None or len(rows) <= max_rows:
+        return list(rows), 1
+    step = -(-len(rows) // max(1, max_rows))
+    kept = list(rows[::step])
+    if (len(rows) - 1) % step:
+        kept.append(rows[-1])
+    return kept, step
+
+
 def robustness_svg(kind: str, panel: Any, analysis: Mapping[str, Any], *,
-                   inline: bool = True) -> Markup:
+                   inline: bool = True, max_rows: int | None = None) -> Markup:
     """One figure of the robustness section: ``kind`` names the plot. The page draws it inline
-    (``inline=True``, scales with the page); ``plots/`` keeps it as a standalone file."""
+    (``inline=True``, scales with the page); ``plots/`` keeps it as a standalone file.
+
+    ``max_rows``: the leave-one-out and cumulative plots then draw every j-th row and the last
+    (at most about ``max_rows``), and say so under the axis; None draws every row.
+    """
     aid = slug(analysis.get("analysis_id"))
     label = analysis.get("outcome_label") or aid
     log = analysis.get("scale") == "log"
     if kind in ("loo", "cumulative"):
         what = "Leave-one-out" if kind == "loo" else "Cumulative meta-analysis"
+        shown, step = thinned(panel, max_rows)
         rows = [dict(r, label=(f"without {r['label']}" if kind == "loo" else
                                f"+ {r['label']} ({r.get('version') or r.get('year')})"))
-                for r in panel]
+                for r in shown]
         main = next((s for s in analysis.get("subsets") or [] if s["id"] == "main"), None)
+        name = "leave-one-out" if kind == "loo" else "cumulative"
+        note = "" if step == 1 else (
+            f"One row in {step} of {len(panel):,} (and the last) drawn here: "
+            f"plots/{name}-{aid}.svg draws every row; results.json has every value.")
         return interval_svg(rows, log=log, title=f"{what}: {label}", pid=f"{kind}-{aid}",
-                            pooled=main, kind=kind, inline=inline)
+                            pooled=main, kind=kind, inline=inline, note=note)
     if kind == "subsets":
         return interval_svg([s for s in panel if s.get("k")], log=log,
                             title=f"Sensitivity analyses: {label}", pid=f"subsets-{aid}",

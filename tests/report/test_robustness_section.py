@@ -59,6 +59,30 @@ def test_figures_escape_labels(results: dict) -> None:  # type: ignore[type-arg]
 
 
 
+def test_long_leave_one_out_and_cumulative_are_thinned_on_the_page_and_say_so(
+        results: dict) -> None:  # type: ignore[type-arg]
+    """Thousands of trials: the page draws every j-th leave-one-out and cumulative row and the
+    last, and shows the first rows of their tables, each saying where every row is; the plot
+    files (no limit) draw every row."""
+    ctx = json.loads(json.dumps(results))
+    a = next(x for x in ctx["robustness"]["analyses"] if x["analysis_id"] == "alb-overall")
+    one = a["leave_one_out"]["rows"][0]
+    a["leave_one_out"]["rows"] = [dict(one, label=f"T{i}") for i in range(450)]
+    a["influence"]["rows"] = [dict(a["influence"]["rows"][0], label=f"T{i}") for i in range(450)]
+    svg = robustness_svg("loo", a["leave_one_out"]["rows"], a, max_rows=200)
+    assert svg.count('class="interval-point"') == 150 + 1  # every 3rd of 450 and the last
+    assert ("One row in 3 of 450 (and the last) drawn here: plots/leave-one-out-alb-overall.svg"
+            " draws every row") in svg
+    full = robustness_svg("loo", a["leave_one_out"]["rows"], a)
+    assert full.count('class="interval-point"') == 450 and "rows-not-drawn" not in full
+    html = render(ctx)
+    start = html.index('id="robust-alb-overall"')
+    block = html[start:html.index('<details class="robust"', start)]
+    assert "250 more rows not shown here (the first 200 of 450)" in block
+    assert "250 more trials not shown here (the first 200 of 450" in block
+    assert block.count('class="interval-point"') < 200 * 2 + 50
+
+
 @pytest.mark.browser
 @pytest.mark.slow
 def test_every_panel_renders_in_chromium(browser: object, synthetic_trials_build: Path,
