@@ -180,6 +180,8 @@ def sql_files(sql_dir: Path = SQL_DIR) -> list[Path]:
 
 
 _VIEW_RE = re.compile(r"CREATE\s+OR\s+REPLACE\s+VIEW\s+([a-z_][a-z0-9_]*)", re.IGNORECASE)
+_VIEW_AS_RE = re.compile(r"^CREATE\s+OR\s+REPLACE\s+VIEW\s+([a-z_][a-z0-9_]*)\s+AS\b",
+                         re.IGNORECASE | re.MULTILINE)
 
 
 def declared_columns(path: Path) -> tuple[str, list[str]]:
@@ -488,14 +490,14 @@ def materialise_views(preloaded: Preloaded) -> None:
         _t_quantiles(con)
         _wan_divisors(con)
     for path in sql_files():
-        name = _ident(declared_columns(path)[0])
+        # the file's one statement, CREATE OR REPLACE VIEW name AS ..., as CREATE TABLE name AS
+        sql, found = _VIEW_AS_RE.subn(r"CREATE TABLE \1 AS", path.read_text(encoding="utf-8"), 1)
+        if not found:
+            raise InputError(f"{path}: no CREATE OR REPLACE VIEW ... AS statement")
         try:
-            con.execute(path.read_text(encoding="utf-8"))
-            con.execute(f"CREATE TABLE {_ident(_ALIAS)} AS SELECT * FROM {name}")
+            con.execute(sql)
         except duckdb.Error as err:
             raise InputError(f"{path.name}: view cannot be created: {err}") from None
-        con.execute(f"DROP VIEW {name}")
-        con.execute(f"ALTER TABLE {_ident(_ALIAS)} RENAME TO {name}")
 
 
 # --------------------------------------------------------------------------- reading
