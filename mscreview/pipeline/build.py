@@ -176,7 +176,7 @@ def _context(descriptor_path: Path, descriptor: dict[str, Any],
     from mscreview.plan import analysis_views, load_plan
 
     version = descriptor.get("version", "")
-    plan = load_plan(package_path=descriptor_path)
+    plan = load_plan(package_path=descriptor_path, con=con)
     kinds = {name: info.kind for name, info in analysis_views().items()}
     current_hash = data_hash(descriptor_path)
     previous, unreleased = previous_results(descriptor_path.parent, version, current_hash,
