@@ -133,26 +133,44 @@ def _belongs(con: duckdb.DuckDBPyConnection, item: Loaded, key: list[str], rid: 
     return f"after line {after}" if after is not None else f"before line {first} (first data row)"
 
 
-def _foreign_keys(item: Loaded, loaded: dict[str, Loaded], report: Report) -> Iterator[str]:
-    for number, fk in enumerate(item.table.schema.get("foreignKeys", [])):
-        fields = _as_list(fk.get("fields"))
-        ref = fk.get("reference", {})
-        target_name = ref.get("resource") or item.name
-        target = loaded.get(target_name)
-        if target is None or not target.usable:
-            report.add(item.file, 0, ", ".join(fields), "foreign-key-skipped",
-                       f"foreign key to '{target_name}' not checked: that resource is unreadable")
-            continue
-        ref_fields = _as_list(ref.get("fields"))
-        pairs = []
-        for mine, theirs in zip(fields, ref_fields):
-            numeric = _numeric(item, mine) and _numeric(target, theirs)
-            pairs.append((_key_value(item, mine, numeric, "__s."),
-                          _key_value(target, theirs, numeric, "__t.")))
-        present = " AND ".join(f"{m} IS NOT NULL" for m, _ in pairs)
-        match = " AND ".join(f"{t} = {m}" for m, t in pairs)
-        yield (f"SELECT __line, 'foreign-key', '{number}', NULL, {_texts(item, fields, '__s.')} "
-               f"FROM {item.rows} AS __s WHERE {present} AND NOT EXISTS (SELECT 1 FROM "
+def _foreign_keys(usable: dict[str, Loaded], loaded: dict[str, Loaded],
+                  report: Report) -> Iterator[str]:
+    """One query per referenced key (``sources.source_id`` is referenced by most tables): the
+    referencing rows of every table, then one anti-join. Returns (resource, line, code, the
+    foreign key's number, NULL, cells)."""
+    groups: dict[tuple[Any, ...], list[str]] = {}
+    targets: dict[tuple[Any, ...], tuple[Loaded, list[str]]] = {}
+    for item in usable.values():
+        for number, fk in enumerate(item.table.schema.get("foreignKeys", [])):
+            fields = _as_list(fk.get("fields"))
+            ref = fk.get("reference", {})
+            target_name = ref.get("resource") or item.name
+            target = loaded.get(target_name)
+            if target is None or not target.usable:
+                report.add(item.file, 0, ", ".join(fields), "foreign-key-skipped",
+                           f"foreign key to '{target_name}' not checked: that resource is "
+                           "unreadable")
+                continue
+            if not item.count:
+                continue
+            ref_fields = _as_list(ref.get("fields"))
+            numeric = [_numeric(item, mine) and _numeric(target, theirs)
+                       for mine, theirs in zip(fields, ref_fields)]
+            values = [_key_value(item, mine, n) for mine, n in zip(fields, numeric)]
+            kinds = tuple(item.fields[item.index(mine)].get("type", "string") for mine in fields)
+            signature = (target_name, tuple(ref_fields), tuple(numeric), kinds)
+            targets[signature] = (target, [_key_value(target, theirs, n, "__t.")
+                                           for theirs, n in zip(ref_fields, numeric)])
+            present = " AND ".join(f"{v} IS NOT NULL" for v in values)
+            keyed = ", ".join(f"{v} AS __k{j}" for j, v in enumerate(values))
+            groups.setdefault(signature, []).append(
+                f"SELECT {literal(item.name)} AS __name, __line, '{number}' AS __fk, "
+                f"{_texts(item, fields)} AS __cells, {keyed} FROM {item.rows} WHERE {present}")
+    for signature, branches in groups.items():
+        target, theirs = targets[signature]
+        match = " AND ".join(f"{t} = __s.__k{j}" for j, t in enumerate(theirs))
+        yield (f"SELECT __name, __line, 'foreign-key', __fk, NULL, __cells FROM ("
+               f"{' UNION ALL '.join(branches)}) AS __s WHERE NOT EXISTS (SELECT 1 FROM "
                f"{target.rows} AS __t WHERE {match})")
 
 
@@ -194,11 +212,11 @@ def check_keys(con: duckdb.DuckDBPyConnection, loaded: dict[str, Loaded], report
                 queries.append((name, _primary_key(usable[name], keys[name])))
             if unsorted:
                 queries.append((name, _sort_order(usable[name], keys[name])))
-    for name, item in usable.items():
-        queries += [(name, q) for q in _foreign_keys(item, loaded, report) if item.count]
+    queries += [("", q) for q in _foreign_keys(usable, loaded, report)]  # naming the resource
     if not queries:
         return
-    union = " UNION ALL ".join(f"(SELECT {literal(name)}, * FROM ({sql}))" for name, sql in queries)
+    union = " UNION ALL ".join(f"(SELECT {literal(name)}, * FROM ({sql}))" if name else f"({sql})"
+                               for name, sql in queries)
     for name, line, code, detail, other, cells in con.execute(union).fetchall():
         item = loaded[name]
         if code == "not-sorted":
