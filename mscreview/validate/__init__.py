@@ -75,6 +75,7 @@ def validate_package(path: Path | str = "datapackage.json", *,
     # DuckDB draws a progress bar on stdout once a query runs past 2 s (1M rows do), even into
     # a pipe: it would corrupt `validate --format json` and every caller's output
     con.execute("SET enable_progress_bar = false")
+    con.execute("SET preserve_insertion_order = true")  # the tables stay in file order
     day = today or datetime.now(timezone.utc).date()
     loaded: dict[str, Loaded] = {}
     meaning = Report()
