@@ -162,8 +162,8 @@ def read_all(opened: Opened) -> bytes:
     """Every byte of an opened regular file (from its start, whatever was read before)."""
     chunks = []
     offset = 0
-    while True:
-        chunk = os.pread(opened.fd, 1 << 24, offset)
+    while True:  # one read of the size fstat gave (no copy to join), more if it grew
+        chunk = os.pread(opened.fd, max(opened.size + 1 - offset, 1 << 16), offset)
         if not chunk:
             return b"".join(chunks)
         chunks.append(chunk)

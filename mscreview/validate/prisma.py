@@ -24,10 +24,12 @@ from mscreview.vocabulary import MISSING_CODES
 __all__ = ["check_prisma"]
 
 
-def _rows(con: duckdb.DuckDBPyConnection, item: Loaded) -> list[tuple[int, dict[str, str]]]:
-    """The loaded rows as text (a missing value reads as ''), with their lines: these tables
-    are small."""
-    names = [f["name"] for f in item.fields]
+def _rows(con: duckdb.DuckDBPyConnection, item: Loaded, names: list[str] | None = None
+          ) -> list[tuple[int, dict[str, str]]]:
+    """The loaded rows as text (a missing value reads as ''), with their lines: every field, or
+    the fields ``names``."""
+    fields = [f["name"] for f in item.fields]
+    names = fields if names is None else [n for n in names if n in fields]
     columns = ", ".join(f"coalesce(CAST({ident(n)} AS VARCHAR), '')" for n in names)
     found = con.execute(f"SELECT __line, {columns} FROM {item.rows} ORDER BY __line").fetchall()
     return [(row[0], dict(zip(names, row[1:]))) for row in found]
@@ -76,7 +78,7 @@ def check_prisma(con: duckdb.DuckDBPyConnection, loaded: dict[str, Loaded],
                 report.add(screening.file, line, "count", "prisma-round-included",
                            f"round {rnd}: {shown}, but candidates.csv marks records of {n} "
                            f"stud{'ies' if n != 1 else 'y'} of the round 'include'")
-    studies = _rows(con, loaded["studies"])
+    studies = _rows(con, loaded["studies"], ["study_id", "included", "seed_ref"])
     included = [r["study_id"] for _, r in studies if r.get("included", "").lower() in ("true", "1")]
     dropped = [r["study_id"] for _, r in studies if r.get("included", "").lower() not in ("true", "1")
                and (r.get("seed_ref", "") not in MISSING_CODES or r["study_id"] in chosen_ids)]
