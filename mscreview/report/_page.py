@@ -26,7 +26,7 @@ from .forest import footnote_letters, forest_svg, heterogeneity_text, overall_ef
 from .prisma import prisma_svg
 from .rob import JUDGEMENTS, PALETTES, normalise_judgement, rob_summary_svg, rob_traffic_light_svg
 
-__all__ = ["SECTIONS", "drawn_forests", "render"]
+__all__ = ["SECTIONS", "drawn_forests", "load_templates", "render"]
 
 
 @dataclass(frozen=True)
@@ -249,6 +249,14 @@ def drawn_forests(ctx: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     out += [a for e in (ctx.get("safety") or {}).get("events") or []
             for a in e.get("analyses") or [] if a.get("status") != "no_data"]
     return out
+
+
+def load_templates() -> None:
+    """Compile (or load the kept compilation of) every template of the page, ahead of
+    :func:`render`: the build calls it in a thread while DuckDB validates the package."""
+    env = _environment()
+    for name in env.list_templates(filter_func=lambda name: name.endswith(".j2")):
+        env.get_template(name)
 
 
 def render(context: Mapping[str, Any]) -> str:
