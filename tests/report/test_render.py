@@ -75,7 +75,7 @@ def test_all_is_exactly_the_public_api() -> None:
     public = {name for name in dir(report) if not name.startswith("_")}
     modules = {"forest", "prisma", "rob"}
     assert set(report.__all__) == public - modules
-    assert set(report.__all__) == {"render", "forest_svg", "plot_files", "prisma_svg",
+    assert set(report.__all__) == {"render", "load_templates", "forest_svg", "plot_files", "prisma_svg",
                                    "rob_summary_svg", "rob_traffic_light_svg"}
 
 

@@ -71,3 +71,13 @@ def test_fingerprint_follows_the_environment(tmp_path: Path) -> None:
     trimmed = Environment(loader=DictLoader({}), trim_blocks=True)
     assert _fingerprint(plain) == _fingerprint(Environment(loader=DictLoader({})))
     assert _fingerprint(plain) != _fingerprint(trimmed)
+
+
+def test_load_templates_loads_every_template_of_the_page() -> None:
+    from mscreview.report import load_templates
+    from mscreview.report._page import SECTIONS, _environment
+
+    load_templates()
+    env = _environment()
+    for name in ["report.html.j2", *(s.template for s in SECTIONS)]:
+        assert env.cache is not None and any(key[1] == name for key in env.cache)
