@@ -99,8 +99,12 @@ def generated(trials: int) -> None:
         t0 = time.perf_counter()
         build(descriptor, Path(tmp) / "out", quiet=True)
         ours = time.perf_counter() - t0
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     print(f"{trials}-trial package: build {ours:.2f} s; DuckDB-only {anchor:.2f} s "
-          f"(build/DuckDB-only {ours / anchor:.2f}x, target <= {TARGET_RATIO:g}x)", flush=True)
+          f"(build/DuckDB-only {ours / anchor:.2f}x, target <= {TARGET_RATIO:g}x); peak RSS of "
+          f"this process {peak:.0f} MB", flush=True)
 
 
 def main() -> None:
