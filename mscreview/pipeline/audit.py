@@ -463,19 +463,16 @@ COPIES_NAMED = 3
 (each of the others names it in its own flags), so a common value does not flag every pair."""
 
 
-def _common_value(name: str, groups: list[list[tuple[dict[str, Any], dict[str, Any]]]],
-                  labels: dict[str, str]) -> dict[str, Any]:
+def _common_value(name: str, mine: list[dict[str, Any]], n_others: int,
+                  first: list[str]) -> dict[str, Any]:
     """One copied-values flag for a baseline row shared, value for value, with many trials."""
-    mine = {(a["arm_id"], a["_text"], a["n"]): a for pairs in groups for a, _ in pairs}
-    text = " and ".join(f"{t} (arm {arm}, n = {n})" for arm, t, n in sorted(mine))
-    trials = sorted({labels.get(b["study_id"], b["study_id"]) for pairs in groups
-                     for _, b in pairs})
-    first = next(iter(mine.values()))
+    values = sorted({(a["arm_id"], a["_text"], a["n"]) for a in mine})
+    text = " and ".join(f"{t} (arm {arm}, n = {n})" for arm, t, n in values)
     return _flag(
         "copied_values",
-        f"Baseline {name} {text} ({_where(first)}) {'are' if len(mine) > 1 else 'is'} identical "
-        f"to the digit in {len(trials)} other trials ({', '.join(trials[:COPIES_NAMED])} and "
-        f"{len(trials) - COPIES_NAMED} more, each flagged in turn): a value this common may be "
+        f"Baseline {name} {text} ({_where(mine[0])}) {'are' if len(values) > 1 else 'is'} "
+        f"identical to the digit in {n_others:,} other trials ({', '.join(first)} and "
+        f"{n_others - len(first):,} more, each flagged in turn): a value this common may be "
         "coincidence, copied baseline data or shared patients.", trial=True)
 
 
@@ -489,43 +486,55 @@ def _copies(rows: list[dict[str, Any]], labels: dict[str, str],
     a report kept only for this comparison is a study row with ``included = false``). One flag
     per pair of baseline rows (trial, source and variable) names every identical arm with its
     n; a whole row repeated from different numbers of patients is said so, since the same mean
-    and SD from other patients is the signature of copied data.
+    and SD from other patients is the signature of copied data. A row identical to those of more
+    than :data:`COPIES_NAMED` other trials gets one flag counting them (no pair is formed: m
+    trials sharing a common value cost O(m), not m² flags or pairs).
     """
     cells: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
     per_row: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    cell_no: dict[tuple[Any, ...], int] = {}
     for r in rows:
         d_m = stats.printed_decimals(r["central"], r["quote"])
         d_s = stats.printed_decimals(r["dispersion"], r["quote"])
         unit = "" if r["unit"] in ("none", "points", None) else f" {r['unit']}"
-        r = {**r, "_text": f"{_fmt(r['central'], d_m)} ± {_fmt(r['dispersion'], d_s)}{unit}"}
-        cells[(r["outcome"], r["unit"], r["central"], r["dispersion"])].append(r)
+        cell = (r["outcome"], r["unit"], r["central"], r["dispersion"])
+        number = cell_no.setdefault(cell, len(cell_no))  # pairs keep the order of the rows
+        r = {**r, "_text": f"{_fmt(r['central'], d_m)} ± {_fmt(r['dispersion'], d_s)}{unit}",
+             "_cell": cell, "_order": (number, len(cells[cell]))}
+        cells[cell].append(r)
         per_row[(r["study_id"], r["source_id"], r["outcome"])].append(r)
     for (study, _source, _outcome), rs in per_row.items():
         screened[study].setdefault("_copies", set()).add(rs[0]["outcome"])
-    shared: dict[tuple[str, str, str, str, str], list[tuple[dict[str, Any], dict[str, Any]]]] = (
-        defaultdict(list))
-    for same in cells.values():
-        for a in same:
-            for b in same:
-                if a["study_id"] != b["study_id"]:
-                    shared[(a["study_id"], a["source_id"], a["outcome"], b["study_id"],
-                            b["source_id"])].append((a, b))
-    by_row: dict[tuple[str, str, str], list[tuple[str, str]]] = defaultdict(list)
-    for study, source, outcome, other, o_source in sorted(shared):
-        by_row[(study, source, outcome)].append((other, o_source))
-    for (study, source, outcome), others in by_row.items():
-        name = BASELINE_NAMES.get(outcome, outcome)
-        if len(others) > COPIES_NAMED:  # a common value: one flag, not one per trial sharing it
-            flags[study].append(_common_value(
-                name, [shared[(study, source, outcome, *o)] for o in others], labels))
+    studies_in = {key: {r["study_id"] for r in same} for key, same in cells.items()}
+    unions: dict[frozenset[tuple[Any, ...]], tuple[set[str], list[tuple[str, str]]]] = {}
+    for (study, source, outcome), rs in sorted(per_row.items()):
+        keys = frozenset(r["_cell"] for r in rs)
+        if keys not in unions:  # rows of the same values share one union (no pair is formed)
+            union = set().union(*(studies_in[k] for k in keys))
+            unions[keys] = union, sorted((labels.get(s, s), s) for s in union)
+        union, named = unions[keys]
+        n_others = len(union) - 1
+        if n_others < 1:
             continue
-        for other, o_source in others:
-            pairs = shared[(study, source, outcome, other, o_source)]
+        name = BASELINE_NAMES.get(outcome, outcome)
+        if n_others > COPIES_NAMED:  # a common value: one flag, not one per trial sharing it
+            first = [label for label, s in named[:COPIES_NAMED + 1] if s != study]
+            mine = [r for r in rs if len(studies_in[r["_cell"]]) > 1]
+            flags[study].append(_common_value(name, mine, n_others, first[:COPIES_NAMED]))
+            continue
+        shared: dict[tuple[str, str], list[tuple[dict[str, Any], dict[str, Any]]]] = (
+            defaultdict(list))
+        for a in rs:
+            for b in cells[a["_cell"]]:
+                if b["study_id"] != study:
+                    shared[(b["study_id"], b["source_id"])].append((a, b))
+        for (other, o_source), pairs in sorted(shared.items()):
+            pairs.sort(key=lambda ab: (ab[0]["_order"], ab[1]["_order"]))
             mine_row = per_row[(study, source, outcome)]
             other_row = per_row[(other, o_source, outcome)]
             whole = len(pairs) == len(mine_row) == len(other_row) >= 2
-            mine = " and ".join(f"{a['_text']} (arm {a['arm_id']}, n = {a['n']})"
-                                for a, _ in pairs)
+            mine_text = " and ".join(f"{a['_text']} (arm {a['arm_id']}, n = {a['n']})"
+                                     for a, _ in pairs)
             theirs = "; ".join(f"arm {b['arm_id']}, n = {b['n']}" for _, b in pairs)
             tail = ""
             if whole:
@@ -534,7 +543,7 @@ def _copies(rows: list[dict[str, Any]], labels: dict[str, str],
                                                      else ""))
             flags[study].append(_flag(
                 "copied_values",
-                f"Baseline {name} {mine} ({_where(pairs[0][0])}) "
+                f"Baseline {name} {mine_text} ({_where(pairs[0][0])}) "
                 f"{'are' if len(pairs) > 1 else 'is'} identical to the digit in "
                 f"{labels.get(other, other)} ({theirs}; {_where(pairs[0][1])}){tail}: copied "
                 "baseline data or shared patients.", trial=True))
