@@ -64,8 +64,8 @@ def _fresh(code: str) -> float:
     """Wall time of a fresh Python process running ``code``, as a user's would run: with the
     bytecode caches Python (``.pyc``) and the report (compiled templates) keep beside the code.
     ``PYTHONDONTWRITEBYTECODE`` is dropped from the environment, or every run would compile
-    mscreview's modules and templates again (about 0.7 s); the first of the repeated runs writes
-    the caches and the minimum is reported."""
+    mscreview's modules and templates again (0.5 s or more); the first of the repeated runs
+    writes the caches and the minimum is reported."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, capture_output=True,

@@ -475,7 +475,8 @@ def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 def materialise_views(preloaded: Preloaded) -> None:
     """Each ``sql/`` view as a table of its rows, in the preloaded in-memory database.
 
-    Run after :func:`build_database` (which wrote the views themselves into the file). A view
+    Run once :func:`build_database` has copied the tables into the file (its ``copied``
+    callback), which writes the views themselves there. A view
     is computed once, from the tables of the views before it, instead of planning the whole stack
     of views under it at each read: the build's pooling and its Parquet downloads read these
     tables (the same rows and column types as the views of the file).
