@@ -73,20 +73,32 @@ def _fresh(code: str) -> float:
     return time.perf_counter() - t0
 
 
+def _import_seconds(code: str) -> float:
+    """Seconds ``python -X importtime`` reports for the top-level imports of ``code`` (every
+    thread's; steadier than wall time on a busy machine)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    err = subprocess.run([sys.executable, "-X", "importtime", "-c", code], check=True, cwd=ROOT,
+                         capture_output=True, text=True, env=env).stderr
+    rows = [line.split("|") for line in err.splitlines() if line.startswith("import time:")]
+    return sum(int(r[1]) for r in rows[1:] if r[2].startswith(" ") and r[2][1] != " ") / 1e6
+
+
 def shipped() -> None:
     descriptor = ROOT / "datapackage.json"
     with tempfile.TemporaryDirectory() as tmp:
         start = min(_fresh("pass") for _ in range(3))
-        ours = min(_fresh("from mscreview.cli import main; import sys; sys.argv = ['mscreview', "
-                          f"'build', '--package', {str(descriptor)!r}, '--out', "
-                          f"{str(Path(tmp) / 'out')!r}, '--quiet']; main()") for _ in range(3))
+        run = ("from mscreview.cli import main; import sys; sys.argv = ['mscreview', "
+               f"'build', '--package', {str(descriptor)!r}, '--out', "
+               f"{str(Path(tmp) / 'out')!r}, '--quiet']; main()")
+        ours = min(_fresh(run) for _ in range(3))
+        imports = min(_import_seconds(run) for _ in range(2))
         anchor = min(_fresh("import sys; sys.path.insert(0, 'benchmarks'); "
                             "from build import duckdb_only; from pathlib import Path; "
                             f"duckdb_only(Path({str(descriptor)!r}), "
                             f"Path({str(Path(tmp) / f'anchor{i}')!r}))") for i in range(3))
     print(f"shipped package, fresh process: build {ours:.2f} s (target <= {TARGET_SHIPPED_S:g} s); "
           f"Python start {start:.2f} s; DuckDB-only {anchor:.2f} s (build/DuckDB-only "
-          f"{ours / anchor:.1f}x)", flush=True)
+          f"{ours / anchor:.1f}x); the build's imports {imports:.2f} s (-X importtime)", flush=True)
 
 
 def generated(trials: int) -> None:
