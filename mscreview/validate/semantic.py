@@ -242,11 +242,11 @@ def _across(rows: dict[str, str]) -> Iterator[tuple[str, str]]:
                 f"FROM {rows[name]} AS r JOIN {arms} AS a ON a.study_id = r.study_id "
                 "AND a.arm_id = r.arm_id WHERE r.n > a.n_randomised")
         if outcome_tables:  # reported once per study, on its first outcome row
-            union = " UNION ALL ".join(f"SELECT study_id, __line, {t} AS t, '{n}' AS name "
-                                       f"FROM {rows[n]}" for t, n in enumerate(outcome_tables))
-            first = (f"SELECT study_id, arg_min(name, (t, __line)) AS name, "
-                     f"arg_min(__line, (t, __line)) AS line FROM ({union}) "
-                     "WHERE study_id IS NOT NULL GROUP BY study_id")
+            union = " UNION ALL ".join(f"SELECT study_id, {t} AS t, '{n}' AS name, min(__line) "
+                                       f"AS line FROM {rows[n]} WHERE study_id IS NOT NULL "
+                                       "GROUP BY study_id" for t, n in enumerate(outcome_tables))
+            first = (f"SELECT study_id, arg_min(name, t) AS name, arg_min(line, t) AS line "
+                     f"FROM ({union}) GROUP BY study_id")
             yield "", (  # one query for both roles and every outcome table
                 "SELECT f.name, f.line, 'study_id', 'no-' || r.role || '-arm', printf('study "
                 "''%s'' has outcome data but no %s arm in arms.csv', f.study_id, r.role) "
