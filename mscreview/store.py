@@ -28,6 +28,7 @@ import re
 import signal
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -374,10 +375,26 @@ def preload(package_path: str | os.PathLike[str], *, today: date | None = None) 
         raise
 
 
+def _checkpoint(con: duckdb.DuckDBPyConnection, attempts: int = 200) -> None:
+    """``CHECKPOINT`` the file being built. DuckDB refuses it while a transaction it has not
+    yet cleaned up holds the file's checkpoint lock ("Cannot CHECKPOINT: there are other write
+    transactions active"); with nothing else writing, that clears within milliseconds, so the
+    checkpoint is tried again for up to about two seconds before the error stands."""
+    for attempt in range(attempts):
+        try:
+            con.execute(f"CHECKPOINT {_ALIAS}")
+            return
+        except duckdb.TransactionException as err:
+            if "Cannot CHECKPOINT" not in str(err) or attempt == attempts - 1:
+                raise
+            time.sleep(0.01)
+
+
 def build_database(
     package_path: str | os.PathLike[str], out_path: str | os.PathLike[str], *,
     today: date | None = None, preloaded: Preloaded | None = None,
     copied: Callable[[], None] | None = None,
+    idle: Callable[[], None] | None = None,
 ) -> Path:
     """Validate a data package and build its DuckDB database; return the path written.
 
@@ -398,6 +415,11 @@ def build_database(
     copied
         Called once the preloaded tables (and the reference tables, created in memory too)
         are in the file: from then on the in-memory database may change.
+    idle
+        Called, and waited for, before the file is checkpointed: it returns once the caller
+        writes nothing more into the in-memory database. DuckDB refuses a checkpoint while
+        another write transaction is active ("Cannot CHECKPOINT: there are other write
+        transactions active"), so a build that materialises views meanwhile must not overlap it.
 
     Raises
     ------
@@ -448,7 +470,9 @@ def build_database(
         con.execute(f"INSERT INTO {INFO_TABLE} VALUES ('source_hash', ?), ('package', ?), "
                     "('mscreview', ?)", [source or source_hash(package_path),
                                          str(descriptor_file), __version__])
-        con.execute(f"CHECKPOINT {_ALIAS}")
+        if idle is not None:
+            idle()
+        _checkpoint(con)
         con.execute("USE memory")
         con.execute(f"DETACH {_ALIAS}")
         con.close()

@@ -345,11 +345,14 @@ def stage_report(txn: Transaction, prefix: str, descriptor_path: Path, *,
     # the database file and the Parquet downloads are written by DuckDB's own threads while we
     # pool and render (each through a connection of its own)
     copied = threading.Event()
+    # the file's checkpoint waits until this thread writes nothing more into the in-memory
+    # database (DuckDB refuses a checkpoint while another write transaction is active)
+    idle = threading.Event()
 
     def write_database() -> Path:
         try:
             return build_database(descriptor_path, work / "mscreview.duckdb", preloaded=loaded,
-                                  copied=copied.set)
+                                  copied=copied.set, idle=idle.wait)
         finally:
             copied.set()  # also when it failed before the copy: never wait forever
 
@@ -379,7 +382,10 @@ def stage_report(txn: Transaction, prefix: str, descriptor_path: Path, *,
         _write_plots(context, plots_dir)
     finally:
         # never leave a thread writing into a folder being removed
-        wait([database] if parquet is None else [database, parquet])
+        if parquet is not None:
+            wait([parquet])
+        idle.set()  # nothing more is written into memory: the file may be checkpointed
+        wait([database])
         background.shutdown(wait=False)
         con.close()
     db_path = database.result()

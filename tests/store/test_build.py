@@ -165,3 +165,47 @@ def test_the_shipped_package_builds(tmp_path: Path) -> None:
     for path in sql_files():
         view, _ = declared_columns(path)
         con.execute(f"SELECT * FROM {view}").fetchall()
+
+
+def test_the_files_checkpoint_waits_until_the_caller_is_idle(synthetic_package: Path,
+                                                             tmp_path: Path) -> None:
+    """``build`` writes the file on a thread of its own while it writes into the in-memory
+    database; DuckDB refuses a checkpoint while another write transaction is active, so the
+    checkpoint waits for ``idle``: called once, after every view is in the file, before it is
+    checkpointed and renamed into place."""
+    from mscreview.store import preload
+
+    out = tmp_path / "review.duckdb"
+    seen: list[list[str]] = []
+
+    def idle() -> None:
+        seen.append(sorted(p.name for p in tmp_path.glob(".review.duckdb.*")))
+        assert not out.exists()
+
+    with preload(synthetic_package) as loaded:
+        build_database(synthetic_package, out, preloaded=loaded, idle=idle)
+    assert len(seen) == 1 and seen[0]  # called once, while the file was still temporary
+    with duckdb.connect(str(out), read_only=True) as con:
+        views = {r[0] for r in con.execute("SELECT view_name FROM duckdb_views() "
+                                           "WHERE NOT internal").fetchall()}
+    assert "arm_pairs" in views
+
+
+def test_a_refused_checkpoint_is_tried_again_then_its_error_stands() -> None:
+    from mscreview import store
+
+    class Refusing:
+        def __init__(self, refusals: int) -> None:
+            self.refusals, self.calls = refusals, 0
+
+        def execute(self, sql: str) -> None:
+            self.calls += 1
+            if self.calls <= self.refusals:
+                raise duckdb.TransactionException(
+                    "Cannot CHECKPOINT: there are other write transactions active")
+
+    con = Refusing(3)
+    store._checkpoint(con)  # type: ignore[arg-type]
+    assert con.calls == 4
+    with pytest.raises(duckdb.TransactionException, match="Cannot CHECKPOINT"):
+        store._checkpoint(Refusing(10), attempts=5)  # type: ignore[arg-type]
