@@ -9,6 +9,7 @@ own names, so their numbers are SciPy's exactly.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["chdtrc", "erfc", "log_ndtr", "ndtr", "ndtri", "ndtri_exp", "stdtr",
@@ -21,41 +22,21 @@ def _special() -> Any:
     return scipy.special
 
 
-def chdtrc(*args: Any, **kwargs: Any) -> Any:
-    """:func:`scipy.special.chdtrc`: chi-square upper tail."""
-    return _special().chdtrc(*args, **kwargs)
+def _on_first_call(name: str, what: str) -> Callable[..., Any]:
+    """``scipy.special.<name>``, imported when first called."""
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(_special(), name)(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = f":func:`scipy.special.{name}`: {what}."
+    return call
 
 
-def erfc(*args: Any, **kwargs: Any) -> Any:
-    """:func:`scipy.special.erfc`: complementary error function."""
-    return _special().erfc(*args, **kwargs)
-
-
-def log_ndtr(*args: Any, **kwargs: Any) -> Any:
-    """:func:`scipy.special.log_ndtr`: log of the standard normal CDF."""
-    return _special().log_ndtr(*args, **kwargs)
-
-
-def ndtr(*args: Any, **kwargs: Any) -> Any:
-    """:func:`scipy.special.ndtr`: standard normal CDF."""
-    return _special().ndtr(*args, **kwargs)
-
-
-def ndtri(*args: Any, **kwargs: Any) -> Any:
-    """:func:`scipy.special.ndtri`: standard normal quantile."""
-    return _special().ndtri(*args, **kwargs)
-
-
-def ndtri_exp(*args: Any, **kwargs: Any) -> Any:
-    """:func:`scipy.special.ndtri_exp`: standard normal quantile of ``exp(y)``."""
-    return _special().ndtri_exp(*args, **kwargs)
-
-
-def stdtr(*args: Any, **kwargs: Any) -> Any:
-    """:func:`scipy.special.stdtr`: Student t CDF."""
-    return _special().stdtr(*args, **kwargs)
-
-
-def stdtrit(*args: Any, **kwargs: Any) -> Any:
-    """:func:`scipy.special.stdtrit`: Student t quantile."""
-    return _special().stdtrit(*args, **kwargs)
+chdtrc = _on_first_call("chdtrc", "chi-square upper tail")
+erfc = _on_first_call("erfc", "complementary error function")
+log_ndtr = _on_first_call("log_ndtr", "log of the standard normal CDF")
+ndtr = _on_first_call("ndtr", "standard normal CDF")
+ndtri = _on_first_call("ndtri", "standard normal quantile")
+ndtri_exp = _on_first_call("ndtri_exp", "standard normal quantile of ``exp(y)``")
+stdtr = _on_first_call("stdtr", "Student t CDF")
+stdtrit = _on_first_call("stdtrit", "Student t quantile")
