@@ -37,26 +37,16 @@ print(time.perf_counter() - t0)
 """
 
 _ANCHOR = """
-import json, sys, time
+import sys, time
 from pathlib import Path
 sys.path.insert(0, {root!r})
+from benchmarks.validate import typed_load  # the anchor's own helper: not what is timed
 t0 = time.perf_counter()
 import duckdb
 from mscreview.store import _t_quantiles, _wan_divisors, sql_files
-from mscreview.validate.cells import TYPE_MAP, literal
-from mscreview.validate.load import create_table_sql
-descriptor = Path({pkg!r})
 con = duckdb.connect({out!r})
 con.execute("SET enable_progress_bar = false")
-for res in json.loads(descriptor.read_text())["resources"]:
-    schema = json.loads((descriptor.parent / res["schema"]).read_text())
-    con.execute(create_table_sql(res["name"], schema))
-    columns = ", ".join(f"{{literal(f['name'])}}: {{literal(TYPE_MAP[f['type']])}}"
-                        for f in schema["fields"])
-    missing = ", ".join(literal(m) for m in schema.get("missingValues", [""]))
-    con.execute(f"INSERT INTO {{res['name']}} SELECT * FROM read_csv("
-                f"{{literal(str(descriptor.parent / res['path']))}}, header = true, "
-                f"auto_detect = false, columns = {{{{{{columns}}}}}}, nullstr = [{{missing}}])")
+typed_load(con, Path({pkg!r}), keyed=True)
 _t_quantiles(con)
 _wan_divisors(con)
 for path in sql_files():

@@ -112,10 +112,12 @@ def make_package(folder: Path, rows: int, times: tuple[float, ...] = (0, 4.3),
     return folder / "datapackage.json"
 
 
-def typed_load(con: Any, descriptor: Path) -> dict[str, dict[str, Any]]:
+def typed_load(con: Any, descriptor: Path, *, keyed: bool = False) -> dict[str, dict[str, Any]]:
     """Load every resource into ``con`` with its schema's types (the anchors' one read);
-    returns the schemas by resource name."""
+    returns the schemas by resource name. ``keyed``: each table is first created as the store
+    creates it (NOT NULL, primary and unique keys), then filled."""
     from mscreview.validate.cells import TYPE_MAP, ident, literal
+    from mscreview.validate.load import create_table_sql
 
     schemas = {}
     for res in json.loads(descriptor.read_text())["resources"]:
@@ -124,9 +126,14 @@ def typed_load(con: Any, descriptor: Path) -> dict[str, dict[str, Any]]:
         columns = ", ".join(f"{literal(f['name'])}: {literal(TYPE_MAP[f['type']])}"
                             for f in schema["fields"])
         missing = ", ".join(literal(m) for m in schema.get("missingValues", [""]))
-        con.execute(f"CREATE TABLE {ident(res['name'])} AS SELECT * FROM read_csv("
-                    f"{literal(str(descriptor.parent / res['path']))}, header = true, "
-                    f"auto_detect = false, columns = {{{columns}}}, nullstr = [{missing}])")
+        read = (f"SELECT * FROM read_csv({literal(str(descriptor.parent / res['path']))}, "
+                f"header = true, auto_detect = false, columns = {{{columns}}}, "
+                f"nullstr = [{missing}])")
+        if keyed:
+            con.execute(create_table_sql(res["name"], schema))
+            con.execute(f"INSERT INTO {ident(res['name'])} {read}")
+        else:
+            con.execute(f"CREATE TABLE {ident(res['name'])} AS {read}")
     return schemas
 
 
